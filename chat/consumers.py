@@ -1,0 +1,103 @@
+import re
+import json
+import logging
+from channels import Channel, Group
+from channels.sessions import channel_session
+from .models import Room, Message
+from django.http import HttpResponse
+from channels.handler import AsgiHandler
+from channels.auth import http_session_user, channel_session_user, channel_session_user_from_http
+
+log = logging.getLogger(__name__)
+
+@channel_session
+def ws_connect(message):
+    # Extract the room from the message. This expects message.path to be of the
+    # form /chat/{label}/, and finds a Room if the message path is applicable,
+    # and if the Room exists. Otherwise, bails (meaning this is a some othersort
+    # of websocket). So, this is effectively a version of _get_object_or_404.
+    try:
+        prefix, label = message['path'].strip('/').split('/')
+        if prefix != 'chat':
+            log.debug('invalid ws path=%s', message['path'])
+            return refuse(message)
+        room = Room.objects.get(label=label)
+    except ValueError:
+        log.debug('invalid ws path=%s', message['path'])
+        return refuse(message)
+    except Room.DoesNotExist:
+        log.debug('ws room does not exist label=%s', label)
+        return refuse(message)
+
+    log.debug('chat connect room=%s client=%s:%s path=%s reply_channel=%s',
+        room.label, message['client'][0], message['client'][1], message['path'], message.reply_channel)
+
+    # Need to be explicit about the channel layer so that testability works
+    # This may be a FIXME?
+    message.reply_channel.send({"accept": True})
+    Group('chat-'+label, channel_layer=message.channel_layer).add(message.reply_channel)
+
+    message.channel_session['room'] = room.label
+
+
+def refuse(message):
+    # Deviation ("Refused handshakes"): the post bails without an answer, which
+    # leaves the browser's handshake hanging until daphne drops it after 30 s.
+    # A close before accept makes daphne answer 403 at once.
+    message.reply_channel.send({"close": True})
+
+
+@channel_session
+def ws_receive(message):
+    # Look up the room from the channel session, bailing if it doesn't exist
+    try:
+        label = message.channel_session['room']
+        room = Room.objects.get(label=label)
+        log.debug('recieved message, room exist label=%s', room.label)
+    except KeyError:
+        log.debug('no room in channel_session')
+        return
+    except Room.DoesNotExist:
+        log.debug('recieved message, buy room does not exist label=%s', label)
+        return
+
+    # Parse out a chat message from the content text, bailing if it doesn't
+    # conform to the expected message format.
+    # Deviation ("Frames that are not a chat message"): the post reads
+    # message['text'] (a KeyError on a binary frame), logs an undefined name
+    # `text`, and calls .keys() on whatever JSON arrives.
+    text = message.content.get('text')
+    if text is None:
+        log.debug("ws message is binary, not text bytes=%d", len(message.content.get('bytes') or b''))
+        return
+    try:
+        data = json.loads(text)
+    except ValueError:
+        log.debug("ws message isn't json text=%s", text)
+        return
+    if not isinstance(data, dict):
+        log.debug("ws message isn't a json object data=%s", data)
+        return
+    if set(data.keys()) != set(('handle', 'message')):
+        log.debug("ws message unexpected format data=%s", data)
+        return
+    if not all(isinstance(value, str) for value in data.values()) or not data['message']:
+        log.debug("ws message needs a string handle and a non-empty string message data=%s", data)
+        return
+
+    if data:
+        log.debug('chat message room=%s handle=%s message=%s',
+            room.label, data['handle'], data['message'])
+        m = room.messages.create(**data)
+
+        # See above for the note about Group
+        Group('chat-'+label, channel_layer=message.channel_layer).send({'text': json.dumps(m.as_dict())})
+
+@channel_session
+def ws_disconnect(message):
+    try:
+        label = message.channel_session['room']
+        room = Room.objects.get(label=label)
+        Group('chat-'+label, channel_layer=message.channel_layer).discard(message.reply_channel)
+    except (KeyError, Room.DoesNotExist):
+        pass

@@ -1,0 +1,84 @@
+"""
+End to end with no test doubles: a real redis-server, a real daphne and a
+real runworker on free loopback ports, real WebSocket clients.
+"""
+import json
+import os
+import sqlite3
+from urllib.request import urlopen
+
+import pytest
+import websocket
+
+from stack import Stack
+
+
+@pytest.fixture(scope='module')
+def stack():
+    with Stack('legacy') as running:
+        yield running
+        print(running.logs())
+
+
+def join(stack, label):
+    urlopen(stack.url + '/chat/%s/' % label).read()  # the page creates the room
+    return websocket.create_connection(stack.ws_url + '/chat/%s/' % label, timeout=10)
+
+
+def silent(sock, seconds=1.5):
+    sock.settimeout(seconds)
+    try:
+        frame = sock.recv()
+    except websocket.WebSocketTimeoutException:
+        return True
+    finally:
+        sock.settimeout(10)
+    raise AssertionError('unexpected frame %r' % frame)
+
+
+def rows(stack, label):
+    db = sqlite3.connect(os.path.join(stack.workdir, 'db.sqlite3'))
+    try:
+        return db.execute(
+            'SELECT handle, message FROM chat_message JOIN chat_room ON chat_room.id = room_id '
+            'WHERE label = ? ORDER BY chat_message.id', (label,)).fetchall()
+    finally:
+        db.close()
+
+
+def test_two_members_chat_and_another_room_hears_nothing(stack):
+    alice, bob = join(stack, 'e2e-room'), join(stack, 'e2e-room')
+    carol = join(stack, 'e2e-other')
+    alice.send(json.dumps({'handle': 'alice', 'message': 'hello bob'}))
+    for sock in (alice, bob):
+        frame = json.loads(sock.recv())
+        assert sorted(frame) == ['handle', 'message', 'timestamp']
+        assert (frame['handle'], frame['message']) == ('alice', 'hello bob')
+    assert silent(carol)
+    assert rows(stack, 'e2e-room') == [('alice', 'hello bob')]
+    page = urlopen(stack.url + '/chat/e2e-room/').read().decode()
+    assert '<td>hello bob</td>' in page and '<td>alice</td>' in page
+
+
+def test_bad_frames_are_dropped_and_the_worker_keeps_consuming(stack):
+    alice, bob = join(stack, 'e2e-bad'), join(stack, 'e2e-bad')
+    alice.send_binary(b'\x00\xff')
+    for text in ('not json', '[1, 2]', 'null', '{"handle": "x"}', '{"handle": "x", "message": 7}'):
+        alice.send(text)
+    alice.send(json.dumps({'handle': 'alice', 'message': 'after the junk'}))
+    assert json.loads(bob.recv())['message'] == 'after the junk'
+    assert rows(stack, 'e2e-bad') == [('alice', 'after the junk')]
+    assert all(worker.alive() for worker in stack.workers)
+    assert 'Traceback' not in stack.logs()
+
+
+def test_unknown_room_and_bad_paths_are_refused_with_403(stack):
+    for path in ('/chat/never-created/', '/chat/a/b/', '/elsewhere/'):
+        with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+            websocket.create_connection(stack.ws_url + path, timeout=10)
+        assert refused.value.status_code == 403, path
+
+
+def test_static_files_are_served(stack):
+    for path in ('assets/js/chat.js', 'assets/css/chat.css', 'assets/js/jquery-2.1.0.min.js'):
+        assert urlopen(stack.url + '/static/' + path).status == 200

@@ -1,0 +1,199 @@
+"""
+Starts a whole chat stack on free loopback ports for tests: its own
+redis-server, a fresh SQLite database, daphne, and (for the legacy stack)
+runworker processes. Shared by the legacy tests (CPython 3.5/3.6) and the
+scenario suite (current CPython), so it stays valid Python 3.5 and uses
+only the standard library.
+"""
+import atexit
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from urllib.request import urlopen
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# What each stack runs, from the folder it runs in. The same command lines
+# stand in the Procfile, the Dockerfile's compose services and the Makefile.
+KINDS = {
+    'legacy': {
+        'cwd': ROOT,
+        'venv': os.path.join(ROOT, 'var', 'venv-legacy'),
+        'daphne': ['daphne', '-b', '127.0.0.1', '-p', '{port}', 'chat.asgi:channel_layer'],
+        'worker': ['python', 'manage.py', 'runworker'],
+    },
+    'modern': {
+        'cwd': os.path.join(ROOT, 'modern'),
+        'venv': os.path.join(ROOT, 'var', 'venv-modern'),
+        'daphne': ['daphne', '-b', '127.0.0.1', '-p', '{port}', 'vikander.asgi:application'],
+        'worker': None,
+    },
+}
+
+
+def free_port():
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+def wait_for(check, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise RuntimeError('timed out after %ss waiting for %s' % (timeout, what))
+
+
+def port_open(port):
+    try:
+        socket.create_connection(('127.0.0.1', port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+class Process(object):
+    """One child process in its own process group, logging to a file."""
+
+    def __init__(self, name, argv, cwd, env, logdir):
+        self.name = name
+        self.log_path = os.path.join(logdir, name + '.log')
+        self.log = open(self.log_path, 'ab')
+        self.popen = subprocess.Popen(argv, cwd=cwd, env=env, stdout=self.log,
+                                      stderr=subprocess.STDOUT, start_new_session=True)
+
+    def alive(self):
+        return self.popen.poll() is None
+
+    def output(self):
+        with open(self.log_path, 'rb') as log:
+            return log.read().decode('utf-8', 'replace')
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        if self.alive():
+            try:
+                os.killpg(self.popen.pid, sig)
+            except OSError:
+                pass
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait()
+        self.log.close()
+
+    def kill(self):
+        self.stop(signal.SIGKILL)
+
+
+class Stack(object):
+    """
+    A running stack. `Stack('legacy')` starts redis, migrates a fresh
+    database, starts daphne and one worker; `url` is its base address.
+    """
+
+    def __init__(self, kind, workers=1, env=None, workdir=None):
+        self.kind = KINDS[kind]
+        self.name = kind
+        self.workdir = workdir or tempfile.mkdtemp(prefix='chat-%s-' % kind)
+        self.port = free_port()
+        self.redis_port = free_port()
+        self.url = 'http://127.0.0.1:%d' % self.port
+        self.ws_url = 'ws://127.0.0.1:%d' % self.port
+        self.env = dict(os.environ)
+        self.env.update({
+            'PYTHONUNBUFFERED': '1',
+            'REDIS_URL': 'redis://127.0.0.1:%d' % self.redis_port,
+            'DATABASE_URL': 'sqlite:///' + os.path.join(self.workdir, 'db.sqlite3'),
+            'PATH': os.path.join(self.kind['venv'], 'bin') + os.pathsep + os.environ['PATH'],
+        })
+        self.env.update(env or {})
+        self.redis = None
+        self.daphne = None
+        self.workers = []
+        self.serial = 0
+        atexit.register(self.stop)
+        try:
+            self.start_redis()
+            self.run(['python', 'manage.py', 'migrate', '--noinput', '-v0'])
+            self.start_daphne()
+            for _ in range(workers if self.kind['worker'] else 0):
+                self.start_worker()
+            wait_for(self.http_ready, 30, 'a page from %s' % self.url)
+        except Exception:
+            self.stop()
+            raise
+
+    def argv(self, template):
+        argv = [part.format(port=self.port) for part in template]
+        argv[0] = os.path.join(self.kind['venv'], 'bin', argv[0])
+        return argv
+
+    def run(self, template):
+        subprocess.check_call(self.argv(template), cwd=self.kind['cwd'], env=self.env)
+
+    def spawn(self, name, argv):
+        self.serial += 1
+        return Process('%s-%d' % (name, self.serial), argv, self.kind['cwd'], self.env, self.workdir)
+
+    def start_redis(self):
+        self.redis = self.spawn('redis', [
+            shutil.which('redis-server') or '/usr/bin/redis-server',
+            '--port', str(self.redis_port), '--bind', '127.0.0.1',
+            '--save', '', '--appendonly', 'no', '--dir', self.workdir])
+        wait_for(lambda: port_open(self.redis_port), 15, 'redis-server')
+
+    def start_daphne(self):
+        self.daphne = self.spawn('daphne', self.argv(self.kind['daphne']))
+        wait_for(self.daphne_listening, 30, 'daphne on port %d' % self.port)
+
+    def daphne_listening(self):
+        if not self.daphne.alive():
+            raise RuntimeError('daphne exited:\n' + self.daphne.output())
+        return port_open(self.port)
+
+    def http_ready(self):
+        # Under Channels 1.x a page needs a worker too: daphne only relays it.
+        try:
+            return urlopen(self.url + '/chat/', timeout=2).status == 200
+        except OSError:
+            return False
+
+    def start_worker(self):
+        worker = self.spawn('worker', self.argv(self.kind['worker']))
+        self.workers.append(worker)
+        wait_for(lambda: 'Listening on channels' in worker.output() or not worker.alive(),
+                 30, 'runworker')
+        if not worker.alive():
+            raise RuntimeError('runworker exited:\n' + worker.output())
+        return worker
+
+    def restart_daphne(self):
+        self.daphne.stop()
+        self.start_daphne()
+
+    def logs(self):
+        procs = [self.redis, self.daphne] + self.workers
+        return '\n'.join('--- %s\n%s' % (p.name, p.output()) for p in procs if p)
+
+    def stop(self):
+        for proc in self.workers + [self.daphne, self.redis]:
+            if proc:
+                proc.stop()
+        self.workers = []
+        self.daphne = self.redis = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
