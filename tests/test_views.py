@@ -76,11 +76,11 @@ class ChatRoomTests(TestCase):
         self.assertEqual(self.client.get('/chat/%s/' % ('a' * 50)).status_code, 200)
         self.assertEqual(self.client.get('/chat/%s/' % ('a' * 51)).status_code, 404)
 
-    def test_non_ascii_labels_are_not_rooms(self):
-        # Deviation "Non-ASCII room labels": the post's [\w-] would create
-        # this room, whose group name Channels then refuses.
-        response = self.client.get('/chat/%ED%95%9C%EA%B8%80/')
-        self.assertEqual(response.status_code, 404)
+    def test_non_ascii_and_empty_labels_are_not_rooms(self):
+        # Deviation "Room labels": the post's [\w-]{,50} would create these
+        # rooms, and no socket could ever chat in them.
+        for path in ('/chat/%ED%95%9C%EA%B8%80/', '/chat/caf%C3%A9/', '/chat//'):
+            self.assertEqual(self.client.get(path).status_code, 404, path)
         self.assertEqual(Room.objects.count(), 0)
 
 

@@ -1,0 +1,29 @@
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def setting(name, **env):
+    environ = dict(os.environ, DJANGO_SETTINGS_MODULE='vikander.settings')
+    environ.pop('SECRET_KEY', None)
+    environ.update(env)
+    return subprocess.check_output(
+        [sys.executable, '-c', 'from django.conf import settings; print(settings.%s)' % name],
+        cwd=ROOT, env=environ).decode().strip()
+
+
+def test_every_process_gets_the_same_secret_key():
+    # daphne and each runworker sign and read the same channel sessions.
+    first, second = setting('SECRET_KEY'), setting('SECRET_KEY')
+    assert first == second and len(first) > 20
+
+
+def test_the_environment_overrides_the_secret_key():
+    assert setting('SECRET_KEY', SECRET_KEY='from-the-environment') == 'from-the-environment'
+
+
+def test_redis_url_sets_the_channel_layer_host():
+    hosts = setting('CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]', REDIS_URL='redis://127.0.0.1:7000')
+    assert hosts == "['redis://127.0.0.1:7000']"
