@@ -7,23 +7,48 @@ REDIS_URL ?= redis://127.0.0.1:6379
 export PORT BIND REDIS_URL
 
 LEGACY := var/venv-legacy
+MODERN := var/venv-modern
 TOOLS := var/venv-tools
-SYSTEM_PACKAGES := redis-server redis-tools
+RUN_PACKAGES := redis-server redis-tools
+TEST_PACKAGES := $(RUN_PACKAGES) chromium chromium-driver
+WITH_LEGACY := PATH="$(CURDIR)/$(LEGACY)/bin:$$PATH"
+WITH_MODERN := PATH="$(CURDIR)/$(MODERN)/bin:$$PATH"
 
-.PHONY: run test setup system-packages migrate check-py35 assets
+.PHONY: run run-modern test compare screenshots setup migrate check-py35 assets
 .DELETE_ON_ERROR:
 
 run: setup migrate
 	@echo "Serving http://127.0.0.1:$(PORT)/chat/ (Ctrl-C stops Redis, daphne and runworker)"
-	PATH="$(CURDIR)/$(LEGACY)/bin:$$PATH" honcho start -f Procfile
+	$(WITH_LEGACY) honcho start -f Procfile
 
-test: setup check-py35
-	PATH="$(CURDIR)/$(LEGACY)/bin:$$PATH" python -m pytest tests
+# The modern port on its own port, on the same database and Redis server
+# (its own Redis database number, so the two stacks never share a group).
+MODERN_PORT ?= 8002
+run-modern: setup $(MODERN)/.installed
+	cd modern && ../$(MODERN)/bin/python manage.py migrate --noinput
+	@echo "Serving http://127.0.0.1:$(MODERN_PORT)/chat/ (Ctrl-C stops Redis and daphne)"
+	$(WITH_MODERN) PORT=$(MODERN_PORT) REDIS_URL=$(REDIS_URL)/1 $(LEGACY)/bin/honcho start -f modern/Procfile
 
-setup: system-packages $(LEGACY)/.installed $(TOOLS)/.installed
+test: setup $(MODERN)/.installed check-py35
+	tools/install-system-packages $(TEST_PACKAGES)
+	$(WITH_LEGACY) python -m pytest tests
+	cd modern && ../$(MODERN)/bin/python -m pytest tests
+	cd scenarios && ../$(TOOLS)/bin/python -m pytest
 
-system-packages:
-	tools/install-system-packages $(SYSTEM_PACKAGES)
+# Every scenario on both stacks; writes artefacts/comparison.md and .html,
+# copies the Markdown to docs/comparison.md, prints the table.
+compare: setup $(MODERN)/.installed
+	cd scenarios && ../$(TOOLS)/bin/python -m pytest test_scenarios.py
+	cp artefacts/comparison.md docs/comparison.md
+
+# The picture in the README: a room mid-conversation on the legacy stack.
+screenshots: setup
+	tools/install-system-packages $(TEST_PACKAGES)
+	cd scenarios && STACKS=legacy ../$(TOOLS)/bin/python -m pytest test_browser.py -k two_pages
+	cp artefacts/legacy-room.png docs/screenshot-room.png
+
+setup: $(LEGACY)/.installed $(TOOLS)/.installed
+	tools/install-system-packages $(RUN_PACKAGES)
 
 # The legacy virtualenv: CPython 3.5 or 3.6, pip/setuptools old enough to
 # build 2017 sdists, then every pinned package and nothing else.
@@ -35,12 +60,15 @@ $(LEGACY)/.installed: requirements-bootstrap.txt requirements-legacy.txt
 	$(LEGACY)/bin/pip check
 	touch $@
 
-# Tools that run on the machine's current Python (the Python 3.5 checker).
+# The modern port and the tools (the Python 3.5 checker, the black-box
+# suites) run on the machine's current CPython.
+$(MODERN)/.installed: requirements-modern.txt
 $(TOOLS)/.installed: requirements-tools.txt
-	rm -rf $(TOOLS)
-	python3 -m venv $(TOOLS)
-	$(TOOLS)/bin/pip install -q --no-deps -r requirements-tools.txt
-	$(TOOLS)/bin/pip check
+$(MODERN)/.installed $(TOOLS)/.installed:
+	rm -rf $(@D)
+	python3 -m venv $(@D)
+	$(@D)/bin/pip install -q --no-deps -r $<
+	$(@D)/bin/pip check
 	touch $@
 
 migrate: $(LEGACY)/.installed

@@ -94,6 +94,9 @@ class Process(object):
     def kill(self):
         self.stop(signal.SIGKILL)
 
+    def signal(self, sig):
+        os.killpg(self.popen.pid, sig)
+
 
 class Stack(object):
     """

@@ -1,0 +1,96 @@
+import json
+import logging
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from .models import Room
+
+log = logging.getLogger(__name__)
+
+
+# database_sync_to_async rather than plain sync_to_async: it also closes the
+# stale database connections that a long-lived socket would otherwise keep.
+@database_sync_to_async
+def get_room(label):
+    return Room.objects.filter(label=label).first()
+
+
+class ChatConsumer(AsyncWebsocketConsumer):
+    """
+    One instance per socket: what the legacy kept in the channel session
+    (the room's label) lives on the instance, and self.channel_name stands
+    where message.reply_channel stood.
+    """
+
+    label = None  # the room's label, once connect() has let the socket in
+
+    async def connect(self):
+        # ws_connect
+        # The URL router parsed the path already; the catch-all route in
+        # routing.py brings every other path here without a label. A close
+        # before accept makes daphne answer the handshake with 403.
+        label = self.scope['url_route']['kwargs'].get('label')
+        if label is None:
+            log.debug('invalid ws path=%s', self.scope['path'])
+            return await self.close()
+        room = await get_room(label)
+        if room is None:
+            log.debug('ws room does not exist label=%s', label)
+            return await self.close()
+
+        # ASGI makes the client address optional (the test communicator sends none).
+        host, port = self.scope.get('client') or ('-', '-')
+        log.debug('chat connect room=%s client=%s:%s path=%s reply_channel=%s',
+            room.label, host, port, self.scope['path'], self.channel_name)
+
+        self.label = room.label
+        await self.channel_layer.group_add('chat-' + self.label, self.channel_name)
+        await self.accept()
+
+    async def receive(self, text_data=None, bytes_data=None):
+        # ws_receive
+        # Look the room up again, as the legacy did, so a room deleted since
+        # connect() takes no more messages.
+        room = await get_room(self.label)
+        if room is None:
+            log.debug('recieved message, buy room does not exist label=%s', self.label)
+            return
+        log.debug('recieved message, room exist label=%s', room.label)
+
+        # Parse out a chat message from the frame, bailing if it doesn't
+        # conform to the expected message format.
+        if text_data is None:
+            log.debug("ws message is binary, not text bytes=%d", len(bytes_data))
+            return
+        try:
+            data = json.loads(text_data)
+        except ValueError:
+            log.debug("ws message isn't json text=%s", text_data)
+            return
+        if not isinstance(data, dict):
+            log.debug("ws message isn't a json object data=%s", data)
+            return
+        if set(data.keys()) != set(('handle', 'message')):
+            log.debug("ws message unexpected format data=%s", data)
+            return
+        if not all(isinstance(value, str) for value in data.values()) or not data['message']:
+            log.debug("ws message needs a string handle and a non-empty string message data=%s", data)
+            return
+
+        log.debug('chat message room=%s handle=%s message=%s',
+            room.label, data['handle'], data['message'])
+        m = await database_sync_to_async(room.messages.create)(**data)
+
+        # The event's type names the handler that each member socket runs.
+        await self.channel_layer.group_send(
+            'chat-' + self.label, {'type': 'chat.message', 'text': json.dumps(m.as_dict())})
+
+    async def chat_message(self, event):
+        await self.send(text_data=event['text'])
+
+    async def disconnect(self, code):
+        # ws_disconnect
+        # A refused socket (closed before accept) joined no group.
+        if self.label is not None:
+            await self.channel_layer.group_discard('chat-' + self.label, self.channel_name)

@@ -1,0 +1,129 @@
+"""
+The modern port's consumer driven through Channels 4's WebsocketCommunicator
+against the real ASGI application (routing, origin check and all), and its
+page views through Django's test client.
+"""
+import json
+import re
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
+from django.contrib.staticfiles import finders
+
+from chat.models import Message, Room
+from vikander.asgi import application
+
+ORIGIN = [(b'origin', b'http://127.0.0.1')]
+
+# The consumer's database work runs in other threads, which must see the
+# rows each test commits: so real transactions, not TestCase's rollback.
+db = pytest.mark.django_db(transaction=True)
+
+
+async def connect(path='/chat/known-room/', headers=ORIGIN):
+    client = WebsocketCommunicator(application, path, headers=headers)
+    connected, _ = await client.connect()
+    return client, connected
+
+
+@db
+def test_a_message_is_stored_and_broadcast_to_the_room_only():
+    room = Room.objects.create(label='known-room')
+    Room.objects.create(label='other-room')
+
+    async def scenario():
+        alice, accepted = await connect()
+        bob, _ = await connect()
+        carol, _ = await connect('/chat/other-room/')
+        assert accepted
+        await alice.send_json_to({'handle': 'alice', 'message': 'hello'})
+        frames = [await alice.receive_json_from(), await bob.receive_json_from()]
+        assert await carol.receive_nothing()
+        for client in (alice, bob, carol):
+            await client.disconnect()
+        return frames
+
+    frames = async_to_sync(scenario)()
+    stored = Message.objects.get()
+    assert (stored.room, stored.handle, stored.message) == (room, 'alice', 'hello')
+    assert frames == [stored.as_dict(), stored.as_dict()]
+    assert sorted(frames[0]) == ['handle', 'message', 'timestamp']
+
+
+@db
+@pytest.mark.parametrize('path, logged', [
+    ('/chat/no-such-room/', 'ws room does not exist label=no-such-room'),
+    ('/chat/known-room/extra/', 'invalid ws path=/chat/known-room/extra/'),
+    ('/elsewhere/', 'invalid ws path=/elsewhere/'),
+    ('/', 'invalid ws path=/'),
+])
+def test_unknown_rooms_and_other_paths_are_refused_before_accept(path, logged, chat_log):
+    Room.objects.create(label='known-room')
+    client, accepted = async_to_sync(connect)(path)
+    assert not accepted
+    assert logged in chat_log.messages
+
+
+@db
+def test_a_foreign_origin_is_refused():
+    Room.objects.create(label='known-room')
+    for headers in ([(b'origin', b'http://evil.example')], []):
+        _, accepted = async_to_sync(connect)(headers=headers)
+        assert not accepted, headers
+
+
+@db
+def test_frames_that_are_not_a_chat_message_are_dropped(chat_log):
+    Room.objects.create(label='known-room')
+    junk = [
+        ({'bytes_data': b'\x00\xff'}, 'ws message is binary, not text bytes=2'),
+        ({'text_data': 'not json'}, "ws message isn't json text=not json"),
+        ({'text_data': '[1, 2]'}, "ws message isn't a json object"),
+        ({'text_data': 'null'}, "ws message isn't a json object"),
+        ({'text_data': '{"handle": "a"}'}, 'ws message unexpected format'),
+        ({'text_data': '{"handle": "a", "message": "m", "room": "x"}'}, 'ws message unexpected format'),
+        ({'text_data': '{"handle": ["a"], "message": 7}'}, 'needs a string handle'),
+        ({'text_data': '{"handle": "a", "message": ""}'}, 'non-empty string message'),
+    ]
+
+    async def scenario():
+        alice, _ = await connect()
+        bob, _ = await connect()
+        for frame, _ in junk:
+            await alice.send_to(**frame)
+        assert await alice.receive_nothing() and await bob.receive_nothing()
+        # The consumer is still there: the next real message goes through.
+        await alice.send_json_to({'handle': 'alice', 'message': 'after the junk'})
+        received = (await bob.receive_json_from())['message']
+        await alice.disconnect()
+        await bob.disconnect()
+        return received
+
+    assert async_to_sync(scenario)() == 'after the junk'
+    assert list(Message.objects.values_list('message', flat=True)) == ['after the junk']
+    for _, logged in junk:
+        assert any(logged in line for line in chat_log.messages), logged
+
+
+@db
+def test_the_pages(client):
+    assert b'href="/chat/new/"' in client.get('/chat/').content
+
+    response = client.get('/chat/new/')
+    assert response.status_code == 302
+    label = re.match(r'^/chat/([a-z]+-[a-z]+(-\d{1,4})?)/$', response['Location']).group(1)
+    assert Room.objects.filter(label=label).exists()
+
+    page = client.get('/chat/fresh-room/')
+    assert page.status_code == 200
+    assert Room.objects.filter(label='fresh-room').exists()
+    links = re.findall(r'(?:href|src)="/static/([^"]+)"', page.content.decode())
+    assert links == [
+        'assets/css/normalize.css', 'assets/css/skeleton.css', 'assets/css/chat.css',
+        'assets/js/jquery-2.1.0.min.js', 'assets/js/reconnecting-websocket.min.js',
+        'assets/js/chat.js']
+    assert all(finders.find(link) for link in links)
+
+    for path in ('/chat/%s/' % ('a' * 51), '/chat/caf%C3%A9/', '/chat//'):
+        assert client.get(path).status_code == 404, path

@@ -1,0 +1,114 @@
+"""
+Django settings for the modern port of vikander (Django 5.2 LTS, Channels 4).
+The same values as the legacy settings, read from the same environment
+variables (docs/deviations.md, "Settings from the environment").
+"""
+import os
+
+import dj_database_url
+
+BASE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The repository root: both stacks use its templates/, static/ and var/, so
+# the port copies no front-end file and shares the legacy's database.
+REPO_ROOT = os.path.dirname(BASE_DIR)
+
+# No channel sessions to sign any more, but every daphne process serving the
+# site must still verify what the others signed (sessions), so the key stays
+# one fixed value, never generated per process.
+SECRET_KEY = os.environ.get('SECRET_KEY', 'vikander-development-key-not-for-production')
+
+DEBUG = os.environ.get('DEBUG', '1') == '1'
+
+ALLOWED_HOSTS = os.environ.get('ALLOWED_HOSTS', '127.0.0.1,localhost').split(',')
+
+INSTALLED_APPS = [
+    # First, so that `manage.py runserver` serves the ASGI application
+    # (websockets included), as runserver did with Channels 1.
+    'daphne',
+    'django.contrib.admin',
+    'django.contrib.auth',
+    'django.contrib.contenttypes',
+    'django.contrib.sessions',
+    'django.contrib.messages',
+    'django.contrib.staticfiles',
+    'channels',
+    'chat',
+]
+
+MIDDLEWARE = [
+    'django.middleware.security.SecurityMiddleware',
+    'django.contrib.sessions.middleware.SessionMiddleware',
+    'django.middleware.common.CommonMiddleware',
+    'django.middleware.csrf.CsrfViewMiddleware',
+    'django.contrib.auth.middleware.AuthenticationMiddleware',
+    'django.contrib.messages.middleware.MessageMiddleware',
+    'django.middleware.clickjacking.XFrameOptionsMiddleware',
+]
+
+ROOT_URLCONF = 'vikander.urls'
+
+TEMPLATES = [
+    {
+        'BACKEND': 'django.template.backends.django.DjangoTemplates',
+        'DIRS': [os.path.join(REPO_ROOT, 'templates')],
+        'APP_DIRS': True,
+        'OPTIONS': {
+            'context_processors': [
+                'django.template.context_processors.debug',
+                'django.template.context_processors.request',
+                'django.contrib.auth.context_processors.auth',
+                'django.contrib.messages.context_processors.messages',
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = 'vikander.wsgi.application'
+ASGI_APPLICATION = 'vikander.asgi.application'
+
+# One SQLite file for both stacks: `make run` and `make run-modern` see the
+# same rooms and messages.
+DATABASES = {
+    'default': dj_database_url.config(
+        default='sqlite:///' + os.path.join(REPO_ROOT, 'var', 'db.sqlite3')),
+}
+
+# The legacy migration made every `id` an AutoField: with BigAutoField,
+# makemigrations would want to alter the shared tables.
+DEFAULT_AUTO_FIELD = 'django.db.models.AutoField'
+
+AUTH_PASSWORD_VALIDATORS = [
+    {'NAME': 'django.contrib.auth.password_validation.UserAttributeSimilarityValidator'},
+    {'NAME': 'django.contrib.auth.password_validation.MinimumLengthValidator'},
+    {'NAME': 'django.contrib.auth.password_validation.CommonPasswordValidator'},
+    {'NAME': 'django.contrib.auth.password_validation.NumericPasswordValidator'},
+]
+
+LANGUAGE_CODE = 'en-us'
+TIME_ZONE = 'UTC'
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = '/static/'
+STATICFILES_DIRS = [os.path.join(REPO_ROOT, 'static')]
+
+# Channels 4 keeps only groups and channel messages in Redis: the consumers
+# run inside daphne, so there is no ROUTING here and no runworker.
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            "hosts": [os.environ.get('REDIS_URL', 'redis://localhost:6379')],
+        },
+    },
+}
+
+# The consumers' log.debug lines ("chat connect room=...") print as in the
+# legacy worker log: the chat logger at DEBUG, message only.
+LOGGING = {
+    'version': 1,
+    'disable_existing_loggers': False,
+    'formatters': {'bare': {'format': '%(message)s'}},
+    'handlers': {'console': {'class': 'logging.StreamHandler', 'formatter': 'bare'}},
+    'loggers': {'chat': {'handlers': ['console'], 'level': 'DEBUG', 'propagate': False}},
+}

@@ -1,0 +1,84 @@
+"""
+Fixtures for the black-box suites: they reach a stack only through HTTP,
+WebSocket and a browser on its URL, and import neither codebase.
+"""
+import os
+import shutil
+import sys
+import tempfile
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, 'tools'))
+
+from stack import Stack  # noqa: E402
+
+STACKS = os.environ.get('STACKS', 'legacy,modern').split(',')
+ARTEFACTS = os.path.join(ROOT, 'artefacts')
+
+
+@pytest.fixture(scope='module', params=STACKS)
+def stack(request):
+    with Stack(request.param) as running:
+        yield running
+
+
+@pytest.fixture
+def browser_factory():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    drivers = []
+
+    def start():
+        options = webdriver.ChromeOptions()
+        options.binary_location = shutil.which('chromium') or '/usr/bin/chromium'
+        # Headless as root on a machine with no network but loopback: these
+        # keep Chromium from phoning home and failing noisily.
+        for flag in ('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+                     '--disable-quic', '--no-first-run', '--disable-background-networking',
+                     '--disable-component-update', '--disable-sync', '--window-size=1000,700',
+                     '--user-data-dir=' + tempfile.mkdtemp(prefix='chromium-')):
+            options.add_argument(flag)
+        options.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
+        service = Service(shutil.which('chromedriver') or '/usr/bin/chromedriver')
+        driver = webdriver.Chrome(options=options, service=service)
+        driver.set_page_load_timeout(30)
+        drivers.append(driver)
+        return driver
+
+    yield start
+    for driver in drivers:
+        driver.quit()
+
+
+@pytest.fixture(scope='session')
+def artefacts():
+    os.makedirs(ARTEFACTS, exist_ok=True)
+    return ARTEFACTS
+
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Keeps what was observed, records it under RECORD=1, and with both
+    stacks observed writes the comparison and prints its table."""
+    import json
+    import report
+    import test_scenarios
+
+    observed = test_scenarios.OBSERVED
+    if not observed:
+        return
+    os.makedirs(ARTEFACTS, exist_ok=True)
+    with open(os.path.join(ARTEFACTS, 'observed.json'), 'w') as handle:
+        json.dump(observed, handle, indent=2, ensure_ascii=False)
+    if os.environ.get('RECORD'):
+        recorded = test_scenarios.expected() if os.path.exists(test_scenarios.EXPECTED_PATH) else {}
+        recorded.update(observed)
+        with open(test_scenarios.EXPECTED_PATH, 'w') as handle:
+            json.dump(recorded, handle, indent=2, ensure_ascii=False, sort_keys=True)
+            handle.write('\n')
+    if set(observed) == {'legacy', 'modern'}:
+        report.write(observed, ARTEFACTS)
+        terminalreporter.write(report.markdown(observed))

@@ -1,0 +1,67 @@
+"""
+The side-by-side report: one row per scenario, what each stack did, same or
+different, and why (explanations.json), as Markdown and as one HTML page.
+"""
+import html
+import json
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TITLES = {'legacy': 'legacy (Channels 1.0.3, daphne 1.0.2 + runworker)',
+          'modern': 'modern (Channels 4, daphne 4)'}
+
+
+def explanations():
+    with open(os.path.join(HERE, 'explanations.json')) as handle:
+        return json.load(handle)
+
+
+def show(observation):
+    if isinstance(observation, dict):
+        return '; '.join('%s: %s' % (key, show(value)) for key, value in observation.items())
+    if isinstance(observation, list):
+        return '[%s]' % ', '.join(show(value) for value in observation)
+    text = json.dumps(observation) if not isinstance(observation, str) else observation
+    return text if len(text) <= 120 else text[:117] + '...'
+
+
+def rows(observed):
+    why = explanations()
+    for name in observed['legacy']:
+        legacy, modern = observed['legacy'][name], observed['modern'].get(name)
+        same = legacy == modern
+        yield name, show(legacy), show(modern), 'same' if same else 'different', '' if same else why.get(name, '')
+
+
+def markdown(observed):
+    lines = ['| scenario | %s | %s | | why |' % (TITLES['legacy'], TITLES['modern']),
+             '|---|---|---|---|---|']
+    for row in rows(observed):
+        lines.append('| %s |' % ' | '.join(cell.replace('|', '\\|') for cell in row))
+    return '\n'.join(lines) + '\n'
+
+
+def html_page(observed):
+    body = ''.join('<tr class="%s">%s</tr>\n' % (row[3], ''.join('<td>%s</td>' % html.escape(cell) for cell in row))
+                   for row in rows(observed))
+    return """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Channels 1.x and Channels 4, side by side</title>
+<style>
+body { font: 14px/1.4 sans-serif; margin: 2em; }
+table { border-collapse: collapse; }
+td, th { border: 1px solid #ccc; padding: .4em .6em; vertical-align: top; text-align: left; }
+tr.different td:nth-child(4) { color: #b00; font-weight: bold; }
+tr.same td:nth-child(4) { color: #070; }
+</style></head><body>
+<h1>Channels 1.x and Channels 4, side by side</h1>
+<p>Every scenario drives a stack only over HTTP and WebSocket; each cell is what the client observed.</p>
+<table><tr><th>scenario</th><th>%s</th><th>%s</th><th></th><th>why</th></tr>
+%s</table></body></html>
+""" % (html.escape(TITLES['legacy']), html.escape(TITLES['modern']), body)
+
+
+def write(observed, folder):
+    with open(os.path.join(folder, 'comparison.md'), 'w') as handle:
+        handle.write('# Channels 1.x and Channels 4, side by side\n\n' + markdown(observed))
+    with open(os.path.join(folder, 'comparison.html'), 'w') as handle:
+        handle.write(html_page(observed))
