@@ -7,8 +7,18 @@ from .models import Room, Message
 from django.http import HttpResponse
 from channels.handler import AsgiHandler
 from channels.auth import http_session_user, channel_session_user, channel_session_user_from_http
+from django.conf import settings
+from django.http.request import validate_host
+from django.utils.six.moves.urllib.parse import urlparse
 
 log = logging.getLogger(__name__)
+
+# Deviation C12: the longest handle and message stored; a longer one closes
+# the socket with 4009. (WebSocket's own 1009, "message too big", is for the
+# protocol layer: autobahn refuses to send it on an application's behalf.)
+MAX_HANDLE = 50
+MAX_MESSAGE = 2000
+TOO_BIG = 4009
 
 @channel_session
 def ws_connect(message):
@@ -16,6 +26,9 @@ def ws_connect(message):
     # form /chat/{label}/, and finds a Room if the message path is applicable,
     # and if the Room exists. Otherwise, bails (meaning this is a some othersort
     # of websocket). So, this is effectively a version of _get_object_or_404.
+    if not origin_allowed(message):
+        log.debug('ws origin refused origin=%s', header(message, b'origin'))
+        return refuse(message)
     try:
         prefix, label = message['path'].strip('/').split('/')
         if prefix != 'chat':
@@ -41,10 +54,29 @@ def ws_connect(message):
 
 
 def refuse(message):
-    # Deviation ("Refused handshakes"): the post bails without an answer, which
-    # leaves the browser's handshake hanging until daphne drops it after 30 s.
-    # A close before accept makes daphne answer 403 at once.
+    # Deviation C5: the post bails without an answer, which leaves the
+    # handshake hanging until autobahn drops it after 5 s. A close before
+    # accept makes daphne answer 403 at once.
     message.reply_channel.send({"close": True})
+
+
+def header(message, name):
+    for key, value in message.content.get('headers', []):
+        if key == name:
+            return value.decode('latin1')
+    return None
+
+
+def origin_allowed(message):
+    # Deviation C11: Channels 1.0.3 has no origin check, so any site's page
+    # could open a socket here with its visitors' cookies. In production
+    # (DEBUG off) the Origin's host must be one of ALLOWED_HOSTS, as Channels
+    # 2's AllowedHostsOriginValidator later required.
+    if settings.DEBUG:
+        return True
+    origin = header(message, b'origin')
+    host = urlparse(origin).hostname if origin else None
+    return bool(host) and validate_host(host, settings.ALLOWED_HOSTS)
 
 
 @channel_session
@@ -63,17 +95,17 @@ def ws_receive(message):
 
     # Parse out a chat message from the content text, bailing if it doesn't
     # conform to the expected message format.
-    # Deviation ("Frames that are not a chat message"): the post reads
-    # message['text'] (a KeyError on a binary frame), logs an undefined name
-    # `text`, and calls .keys() on whatever JSON arrives.
+    # Deviations C1 to C4 and C12: the post reads message['text'] (a KeyError
+    # on a binary frame), logs an undefined name `text`, calls .keys() on
+    # whatever JSON arrives and stores values of any type and length.
     text = message.content.get('text')
     if text is None:
         log.debug("ws message is binary, not text bytes=%d", len(message.content.get('bytes') or b''))
         return
     try:
         data = json.loads(text)
-    except ValueError:
-        log.debug("ws message isn't json text=%s", text)
+    except (ValueError, RecursionError):
+        log.debug("ws message isn't json text=%.200s", text)
         return
     if not isinstance(data, dict):
         log.debug("ws message isn't a json object data=%s", data)
@@ -82,7 +114,12 @@ def ws_receive(message):
         log.debug("ws message unexpected format data=%s", data)
         return
     if not all(isinstance(value, str) for value in data.values()) or not data['message']:
-        log.debug("ws message needs a string handle and a non-empty string message data=%s", data)
+        log.debug("ws message needs a string handle and a non-empty string message data=%.200s", data)
+        return
+    if len(data['handle']) > MAX_HANDLE or len(data['message']) > MAX_MESSAGE:
+        log.debug('ws message too long handle=%d message=%d characters, closing with %d',
+            len(data['handle']), len(data['message']), TOO_BIG)
+        message.reply_channel.send({"close": TOO_BIG})
         return
 
     if data:

@@ -2,7 +2,7 @@ from django.conf.urls import include, url
 
 from . import views
 
-# Deviation (docs/deviations.md, "Room labels"): the post's [\w-]{,50} also
+# Deviation C6 (docs/deviations.md): the post's [\w-]{,50} also
 # matches non-ASCII letters on Python 3, which no Channels group name may
 # hold, and the empty label of /chat//; labels are the slugs SlugField knows.
 urlpatterns = [

@@ -16,9 +16,10 @@ import threading
 import time
 import uuid
 from urllib.error import HTTPError
-from urllib.request import HTTPRedirectHandler, build_opener, urlopen
+from urllib.request import build_opener
 
 import websocket
+from stack import NoRedirect
 
 SCENARIOS = []
 QUIET = 1.5  # seconds of silence that count as "nothing arrived"
@@ -35,11 +36,6 @@ def fresh_label(prefix):
 
 
 # --- HTTP ---------------------------------------------------------------
-
-class NoRedirect(HTTPRedirectHandler):
-    def redirect_request(self, *args):
-        return None
-
 
 def get(stack, path, follow=True):
     opener = build_opener() if follow else build_opener(NoRedirect)
@@ -286,6 +282,16 @@ def html_in_a_message(stack):
     body = get(stack, '/chat/%s/' % label)[2]
     return {'frame carries it raw': bool(frame) and frame[0]['message'] == payload,
             'history escapes it': '&lt;script&gt;alert(1)&lt;/script&gt;' in body and payload not in body}
+
+
+@scenario
+def message_of_2000_characters(stack):
+    return echo_of(stack, 'y' * 2000)
+
+
+@scenario
+def handle_of_51_characters(stack):
+    return echo_of(stack, 'hello', handle='z' * 51)
 
 
 @scenario

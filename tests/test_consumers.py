@@ -17,9 +17,12 @@ class ConsumerTestCase(ChannelTestCase):
     def setUp(self):
         self.room = Room.objects.create(label='known-room')
 
-    def connect(self, path=ROOM, check_accept=True):
+    def connect(self, path=ROOM, check_accept=True, headers=([b'origin', b'http://127.0.0.1:8001'],)):
+        # Headers as daphne sends them: [name, value] byte strings (HttpClient
+        # would send its own dict of str). Tests run with DEBUG off, so the
+        # origin check of production mode is on.
         client = HttpClient()
-        client.send_and_consume('websocket.connect', {'client': ['127.0.0.1', 50000]},
+        client.send_and_consume('websocket.connect', {'client': ['127.0.0.1', 50000], 'headers': list(headers)},
                                 path=path, check_accept=check_accept)
         return client
 
@@ -73,8 +76,7 @@ class ReceiveTests(ConsumerTestCase):
 
     def test_other_rooms_hear_nothing(self):
         Room.objects.create(label='other-room')
-        other = HttpClient()
-        other.send_and_consume('websocket.connect', {'client': ['127.0.0.1', 1]}, path='/chat/other-room/')
+        other = self.connect('/chat/other-room/')
         self.say(self.alice, {'handle': 'alice', 'message': 'hello'})
         self.assertNothingFor(other)
 
@@ -137,3 +139,53 @@ class DisconnectTests(ConsumerTestCase):
         client = self.connect('/chat/no-such-room/', check_accept=False)
         client.send_and_consume('websocket.disconnect', {'code': 1000}, path='/chat/no-such-room/')
         self.assertEqual(client.receive(), {'close': True})
+
+
+class LimitTests(ConsumerTestCase):
+
+    def setUp(self):
+        super(LimitTests, self).setUp()
+        self.alice = self.connect()
+        self.bob = self.connect()
+
+    def test_the_longest_handle_and_message_are_stored(self):
+        self.say(self.alice, {'handle': 'h' * 50, 'message': 'm' * 2000})
+        self.assertEqual(self.bob.receive()['message'], 'm' * 2000)
+        self.assertEqual(Message.objects.count(), 1)
+
+    def test_a_longer_one_closes_the_socket_with_4009(self):
+        # Deviation C12: the post stores any length.
+        for data in ({'handle': 'h' * 51, 'message': 'm'}, {'handle': 'h', 'message': 'm' * 2001}):
+            with self.assertLogs('chat.consumers', 'DEBUG') as logs:
+                self.say(self.alice, data)
+            self.assertEqual(self.alice.receive(), {'close': 4009})
+            self.assertIn('ws message too long', logs.output[-1])
+        self.assertNothingFor(self.alice, self.bob)
+        self.assertEqual(Message.objects.count(), 0)
+
+    def test_deeply_nested_json_is_refused(self):
+        with self.assertLogs('chat.consumers', 'DEBUG') as logs:
+            self.say(self.alice, text='[' * 100000 + ']' * 100000)
+        self.assertIn("ws message isn't json", logs.output[-1])
+        self.assertNothingFor(self.alice, self.bob)
+
+
+class OriginTests(ConsumerTestCase):
+    """Deviation C11: in production mode the Origin must be an allowed host."""
+
+    def connect_from(self, origin):
+        headers = [[b'origin', origin.encode('latin1')]] if origin else []
+        return self.connect(check_accept=False, headers=headers).receive()
+
+    def test_development_mode_accepts_any_origin_as_channels_1_did(self):
+        with self.settings(DEBUG=True):
+            self.assertEqual(self.connect_from('http://evil.example'), {'accept': True})
+            self.assertEqual(self.connect_from(None), {'accept': True})
+
+    def test_production_mode_accepts_only_allowed_hosts(self):
+        with self.settings(DEBUG=False, ALLOWED_HOSTS=['chat.example']):
+            self.assertEqual(self.connect_from('https://chat.example'), {'accept': True})
+            self.assertEqual(self.connect_from('https://chat.example:8443'), {'accept': True})
+            self.assertEqual(self.connect_from('https://evil.example'), {'close': True})
+            self.assertEqual(self.connect_from('null'), {'close': True})
+            self.assertEqual(self.connect_from(None), {'close': True})

@@ -14,7 +14,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from urllib.request import urlopen
+from urllib.error import HTTPError
+from urllib.request import HTTPRedirectHandler, build_opener
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -34,6 +35,11 @@ KINDS = {
         'worker': None,
     },
 }
+
+
+class NoRedirect(HTTPRedirectHandler):
+    def redirect_request(self, *args):
+        return None
 
 
 def free_port():
@@ -166,10 +172,14 @@ class Stack(object):
 
     def http_ready(self):
         # Under Channels 1.x a page needs a worker too: daphne only relays it.
+        # Any answer will do (production mode redirects to HTTPS).
         try:
-            return urlopen(self.url + '/chat/', timeout=2).status == 200
+            build_opener(NoRedirect).open(self.url + '/chat/', timeout=2)
+        except HTTPError:
+            pass
         except OSError:
             return False
+        return True
 
     def start_worker(self):
         worker = self.spawn('worker', self.argv(self.kind['worker']))

@@ -8,6 +8,13 @@ from .models import Room
 
 log = logging.getLogger(__name__)
 
+# The longest handle and message stored; a longer one closes the socket with
+# 4009, as in the legacy replica (autobahn refuses to send WebSocket's own
+# 1009 on an application's behalf).
+MAX_HANDLE = 50
+MAX_MESSAGE = 2000
+TOO_BIG = 4009
+
 
 # database_sync_to_async rather than plain sync_to_async: it also closes the
 # stale database connections that a long-lived socket would otherwise keep.
@@ -65,8 +72,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         try:
             data = json.loads(text_data)
-        except ValueError:
-            log.debug("ws message isn't json text=%s", text_data)
+        except (ValueError, RecursionError):
+            log.debug("ws message isn't json text=%.200s", text_data)
             return
         if not isinstance(data, dict):
             log.debug("ws message isn't a json object data=%s", data)
@@ -75,8 +82,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
             log.debug("ws message unexpected format data=%s", data)
             return
         if not all(isinstance(value, str) for value in data.values()) or not data['message']:
-            log.debug("ws message needs a string handle and a non-empty string message data=%s", data)
+            log.debug("ws message needs a string handle and a non-empty string message data=%.200s", data)
             return
+        if len(data['handle']) > MAX_HANDLE or len(data['message']) > MAX_MESSAGE:
+            log.debug('ws message too long handle=%d message=%d characters, closing with %d',
+                len(data['handle']), len(data['message']), TOO_BIG)
+            return await self.close(code=TOO_BIG)
 
         log.debug('chat message room=%s handle=%s message=%s',
             room.label, data['handle'], data['message'])

@@ -4,7 +4,10 @@ against the real ASGI application (routing, origin check and all), and its
 page views through Django's test client.
 """
 import json
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -127,3 +130,39 @@ def test_the_pages(client):
 
     for path in ('/chat/%s/' % ('a' * 51), '/chat/caf%C3%A9/', '/chat//'):
         assert client.get(path).status_code == 404, path
+
+
+@db
+def test_a_longer_message_or_handle_closes_the_socket_with_4009():
+    Room.objects.create(label='known-room')
+
+    async def scenario():
+        codes = []
+        for data in ({'handle': 'h' * 51, 'message': 'm'}, {'handle': 'h', 'message': 'm' * 2001}):
+            client, _ = await connect()
+            await client.send_json_to(data)
+            codes.append((await client.receive_output())['code'])
+        return codes
+
+    assert async_to_sync(scenario)() == [4009, 4009]
+    assert Message.objects.count() == 0
+
+
+def manage(*args, **env):
+    environ = dict(os.environ, DEBUG='0')
+    environ.pop('SECRET_KEY', None)
+    environ.update(env)
+    return subprocess.run([sys.executable, 'manage.py', *args], env=environ, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def test_production_mode_refuses_to_start_without_a_secret_key():
+    result = manage('check')
+    assert result.returncode != 0
+    assert 'DEBUG=0 is production mode: set SECRET_KEY in the environment.' in result.stdout
+
+
+def test_check_deploy_has_nothing_to_report():
+    result = manage('check', '--deploy', SECRET_KEY='a-long-and-random-production-key-q7Zx9Lm2Pw4Rt6Yv8Bn0Cs3Df5Gh1Jk')
+    assert result.returncode == 0, result.stdout
+    assert 'System check identified no issues (0 silenced).' in result.stdout

@@ -6,6 +6,7 @@ variables (docs/deviations.md, "Settings from the environment").
 import os
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The repository root: both stacks use its templates/, static/ and var/, so
@@ -15,9 +16,11 @@ REPO_ROOT = os.path.dirname(BASE_DIR)
 # No channel sessions to sign any more, but every daphne process serving the
 # site must still verify what the others signed (sessions), so the key stays
 # one fixed value, never generated per process.
-SECRET_KEY = os.environ.get('SECRET_KEY', 'vikander-development-key-not-for-production')
-
 DEBUG = os.environ.get('DEBUG', '1') == '1'
+
+SECRET_KEY = os.environ.get('SECRET_KEY', 'vikander-development-key-not-for-production' if DEBUG else '')
+if not SECRET_KEY:
+    raise ImproperlyConfigured('DEBUG=0 is production mode: set SECRET_KEY in the environment.')
 
 ALLOWED_HOSTS = os.environ.get('ALLOWED_HOSTS', '127.0.0.1,localhost').split(',')
 
@@ -88,6 +91,18 @@ LANGUAGE_CODE = 'en-us'
 TIME_ZONE = 'UTC'
 USE_I18N = True
 USE_TZ = True
+
+# Production mode assumes HTTPS in front of daphne (a proxy that sets
+# X-Forwarded-Proto), so `manage.py check --deploy` has nothing to report.
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ('HTTP_X_FORWARDED_PROTO', 'https')
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    X_FRAME_OPTIONS = 'DENY'
 
 STATIC_URL = '/static/'
 STATICFILES_DIRS = [os.path.join(REPO_ROOT, 'static')]

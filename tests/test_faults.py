@@ -1,0 +1,345 @@
+"""
+What goes wrong, and what survives, when a process of the legacy stack
+fails: real redis-server, daphne and runworker processes (tools/stack.py),
+real signals, real WebSocket clients. Every assertion is what was observed
+by running the fault, not what the documentation promises.
+
+Each test starts its own stack, since every fault leaves one behind that
+is no longer fresh.
+"""
+import glob
+import json
+import os
+import signal
+import sqlite3
+import threading
+import time
+from http.client import RemoteDisconnected
+from urllib.request import urlopen
+
+import pytest
+import redis
+import websocket
+
+from stack import Stack, wait_for
+from test_e2e import join, rows, silent
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
+# The replica's settings with a 3 s channel expiry instead of asgi_redis's 60 s.
+SHORT_EXPIRY = {'DJANGO_SETTINGS_MODULE': 'faults.settings', 'PYTHONPATH': TESTS}
+
+
+def start(**kwargs):
+    running = Stack('legacy', **kwargs)
+    running.redis_client = redis.StrictRedis(port=running.redis_port)
+    return running
+
+
+@pytest.fixture
+def stack():
+    running = start()
+    yield running
+    stop_and_print_logs(running)
+
+
+def stop_and_print_logs(running):
+    running.stop()
+    # stack.logs() shows only the current daphne and redis; after a restart
+    # the first ones' logs are the interesting part, so print every file.
+    for path in sorted(glob.glob(os.path.join(running.workdir, '*.log'))):
+        with open(path, 'rb') as log:
+            print('--- %s\n%s' % (os.path.basename(path), log.read().decode('utf-8', 'replace')))
+
+
+def say(sock, handle, message):
+    sock.send(json.dumps({'handle': handle, 'message': message}))
+
+
+def drain(sock, quiet=2.0):
+    """Every chat message text a socket receives until it is quiet for `quiet` s."""
+    texts = []
+    sock.settimeout(quiet)
+    try:
+        while True:
+            texts.append(json.loads(sock.recv())['message'])
+    except websocket.WebSocketTimeoutException:
+        return texts
+    finally:
+        sock.settimeout(10)
+
+
+def texts_in_db(stack, label):
+    return [message for _, message in rows(stack, label)]
+
+
+def queued(stack, channel='websocket.receive'):
+    return stack.redis_client.llen('asgi:' + channel)
+
+
+def dropped(sock):
+    """True when the server closed the TCP connection without a close frame
+    (a browser reports code 1006 and ReconnectingWebSocket reconnects)."""
+    sock.settimeout(5)
+    with pytest.raises(websocket.WebSocketConnectionClosedException):
+        sock.recv_data_frame(control_frame=True)
+    return True
+
+
+def hold_lock(stack):
+    """An exclusive lock on the stack's SQLite file: no other connection can
+    read or write until the returned connection rolls back."""
+    db = sqlite3.connect(os.path.join(stack.workdir, 'db.sqlite3'), isolation_level=None)
+    db.execute('BEGIN EXCLUSIVE')
+    return db
+
+
+# 1. The worker is SIGKILLed mid-conversation, then restarted.
+
+def test_killed_worker_messages_wait_in_redis_and_are_handled_once_when_a_worker_returns(stack):
+    alice, bob = join(stack, 'f-kill'), join(stack, 'f-kill')
+    say(alice, 'alice', 'before')
+    assert drain(alice) == drain(bob) == ['before']
+
+    worker = stack.workers[0]
+    worker.kill()
+    assert worker.popen.returncode == -signal.SIGKILL
+    say(alice, 'alice', 'down-1')
+    say(bob, 'bob', 'down-2')
+    say(alice, 'alice', 'down-3')
+    # Nothing is handled: no frame, no row; the frames wait in Redis.
+    assert silent(alice) and silent(bob)
+    assert texts_in_db(stack, 'f-kill') == ['before']
+    assert queued(stack) == 3
+
+    down_for = time.time()
+    stack.start_worker()
+    say(bob, 'bob', 'after')
+    # The same two sockets, never closed, get each message exactly once, well
+    # inside the 60 s expiry, both in the same order: the order daphne queued
+    # them, which keeps each sender's order but not the order across sockets
+    # (daphne enqueues every frame it has buffered from one socket before the
+    # next socket's; observed: down-1, down-3, down-2 as often as not).
+    heard = drain(alice)
+    assert drain(bob) == heard
+    assert sorted(heard) == ['after', 'down-1', 'down-2', 'down-3']
+    assert heard.index('down-1') < heard.index('down-3') and heard[-1] == 'after'
+    assert time.time() - down_for < 60
+    assert alice.connected and bob.connected
+    assert texts_in_db(stack, 'f-kill') == ['before'] + heard
+    assert stack.daphne.output().count('"WSCONNECT /chat/f-kill/"') == 2
+    assert 'Traceback' not in stack.logs()
+
+
+@pytest.mark.slow
+def test_past_the_channel_expiry_a_waiting_message_vanishes_without_a_trace():
+    # CHANNEL_LAYERS CONFIG "expiry" set to 3 s by tests/faults/settings.py;
+    # every process of the stack (daphne too) reads it.
+    stack = start(env=SHORT_EXPIRY)
+    try:
+        alice, bob = join(stack, 'f-expiry'), join(stack, 'f-expiry')
+        stack.workers[0].kill()
+        say(alice, 'alice', 'stale')
+        wait_for(lambda: queued(stack) == 1, 5, 'daphne to queue the frame')
+        # asgi_redis expires the message key after 3 s and the channel's list
+        # after 4 s: the frame is gone from Redis before any worker returns.
+        wait_for(lambda: queued(stack) == 0 and not stack.redis_client.keys('asgi:[0-9a-f]*'),
+                 10, 'the queued frame to expire')
+        stack.start_worker()
+        say(alice, 'alice', 'fresh')
+        # The client is told nothing: no frame, no close, the socket stays
+        # open and chats on; 'stale' is in no log and in no row.
+        assert drain(alice) == drain(bob) == ['fresh']
+        assert alice.connected and bob.connected
+        assert texts_in_db(stack, 'f-expiry') == ['fresh']
+        logs = stack.logs()
+        assert 'stale' not in logs and 'ERROR' not in logs and 'Traceback' not in logs
+    finally:
+        stop_and_print_logs(stack)
+
+
+def test_the_message_a_worker_is_handling_when_killed_is_lost(stack):
+    # A lock on the database holds the worker inside the consumer, so the
+    # SIGKILL lands deterministically while a message is in its hands.
+    alice, bob = join(stack, 'f-inflight'), join(stack, 'f-inflight')
+    db = hold_lock(stack)
+    try:
+        say(alice, 'alice', 'in-flight')
+        wait_for(lambda: queued(stack) == 0, 5, 'the worker to take the frame')
+        stack.workers[0].kill()
+    finally:
+        db.execute('ROLLBACK')
+        db.close()
+    stack.start_worker()
+    say(alice, 'alice', 'next')
+    # BLPOP removed it from Redis; nobody redelivers it: at most once.
+    assert drain(alice) == drain(bob) == ['next']
+    assert texts_in_db(stack, 'f-inflight') == ['next']
+
+
+# 2. Two workers, one killed while a conversation streams.
+
+def test_two_workers_one_killed_mid_stream_the_other_carries_the_room_alone():
+    stack = start(workers=2)
+    try:
+        alice, bob, carol = (join(stack, 'f-two') for _ in range(3))
+        victim, survivor = stack.workers
+        sent = ['m%03d' % i for i in range(150)]
+        killed_at = []
+
+        def stream():
+            # One frame every 20 ms: slower than two workers drain them, so
+            # websocket.receive never nears asgi_redis's capacity of 100 (a
+            # flood past it makes daphne close the sender with code 1013).
+            for index, text in enumerate(sent):
+                say(alice, 'alice', text)
+                if index == 50:
+                    victim.kill()
+                    killed_at.append(index)
+                time.sleep(0.02)
+
+        sender = threading.Thread(target=stream)
+        sender.start()
+        sender.join(30)
+        assert killed_at == [50] and not victim.alive() and survivor.alive()
+
+        heard = {'bob': drain(bob, 3), 'carol': drain(carol, 3), 'alice': drain(alice, 3)}
+        stored = texts_in_db(stack, 'f-two')
+        # Nothing is ever handled twice: no duplicate row, and every listener
+        # (the sender too) hears each stored message exactly once.
+        assert len(set(stored)) == len(stored)
+        for name, texts in heard.items():
+            assert sorted(texts) == sorted(stored), name
+        # Both workers took turns before the kill; the survivor handled
+        # everything after it, each message stored once and heard once by all.
+        handled = {w: [t for t in sent if 'message=%s\n' % t in w.output()] for w in (victim, survivor)}
+        assert handled[victim] and handled[survivor]
+        assert max(handled[victim]) <= 'm050'
+        after = [t for t in sent if t > 'm050']
+        assert set(after) <= set(stored)
+        for texts in heard.values():
+            assert set(after) <= set(texts)
+        # At most the one frame the victim held when it died can be lost.
+        # Observed: none, in every run at this pace (the kill lands while the
+        # victim waits in BLPOP); a flood of frames without the 20 ms pause
+        # lost one in 3 of 5 runs, and
+        # test_the_message_a_worker_is_handling_when_killed_is_lost shows that
+        # loss deterministically.
+        lost = set(sent) - set(stored)
+        print('lost with the killed worker: %s' % (sorted(lost) or 'none'))
+        assert len(lost) <= 1 and all(text <= 'm050' for text in lost)
+        assert 'Traceback' not in stack.logs()
+    finally:
+        stop_and_print_logs(stack)
+
+
+# 3. Redis stops, and a new, empty one starts on the same port.
+
+@pytest.mark.slow
+def test_redis_restart_kills_the_worker_daphne_survives_and_old_sockets_become_ghosts(stack):
+    alice, bob = join(stack, 'f-redis'), join(stack, 'f-redis')
+    say(alice, 'alice', 'before')
+    assert drain(alice) == drain(bob) == ['before']
+    worker, daphne = stack.workers[0], stack.daphne
+    refused = 'Error 111 connecting to 127.0.0.1:%d. Connection refused.' % stack.redis_port
+
+    stack.redis.stop()
+    # runworker dies at once: its BLPOP raises, nothing catches it.
+    wait_for(lambda: not worker.alive(), 10, 'runworker to exit')
+    assert worker.popen.returncode == 1
+    assert worker.output().rstrip().endswith('redis.exceptions.ConnectionError: ' + refused)
+    # daphne stays up and logs one line every 5 s while Redis is away.
+    wait_for(lambda: 'ERROR    Error at trying to receive messages: ' + refused in daphne.output(),
+             10, 'daphne to log the lost Redis')
+    assert daphne.alive()
+
+    # While Redis is away daphne drops, with no answer and no log line, a page
+    # request, a new handshake, and any open socket that sends a frame; an
+    # open socket that stays quiet stays open.
+    with pytest.raises(RemoteDisconnected):
+        urlopen(stack.url + '/chat/f-redis/', timeout=10)
+    with pytest.raises((websocket.WebSocketException, ConnectionError)):
+        websocket.create_connection(stack.ws_url + '/chat/f-redis/', timeout=10)
+    say(bob, 'bob', 'during')
+    assert dropped(bob)
+    assert alice.connected
+
+    stack.start_redis()  # the same port, empty
+    assert stack.redis_client.keys('*') == []
+    assert daphne.alive() and not worker.alive()  # nothing restarts the worker
+    stack.start_worker()
+
+    # New sockets (a browser's ReconnectingWebSocket, after the drop) chat again.
+    carol, dave = join(stack, 'f-redis'), join(stack, 'f-redis')
+    say(carol, 'carol', 'after')
+    assert drain(carol) == drain(dave) == ['after']
+    # alice's socket survived the outage but its group membership did not:
+    # it is deaf, not mute. What it says is stored (its channel session is
+    # in SQLite) and reaches the new members, but never comes back to it, and
+    # it hears nobody: a browser on it shows its own words nowhere and never
+    # updates, with no error and no reconnect.
+    assert silent(alice)
+    say(alice, 'alice', 'ghost')
+    assert drain(carol) == drain(dave) == ['ghost']
+    assert drain(alice) == []
+    assert alice.connected
+    # Every row survived: the database is SQLite, not Redis.
+    assert texts_in_db(stack, 'f-redis') == ['before', 'after', 'ghost']
+    assert stack.redis_client.zcard('asgi::group:chat-f-redis') == 2  # carol and dave
+
+
+# 4. daphne restarts.
+
+def test_daphne_restart_drops_sockets_and_a_reconnected_client_chats_again(stack):
+    alice, bob = join(stack, 'f-daphne'), join(stack, 'f-daphne')
+    say(alice, 'alice', 'before')
+    assert drain(alice) == drain(bob) == ['before']
+    stack.restart_daphne()  # SIGTERM, then a new daphne on the same port
+    assert dropped(alice) and dropped(bob)
+    # On SIGTERM daphne sent websocket.disconnect for both: the group is clean.
+    wait_for(lambda: stack.redis_client.zcard('asgi::group:chat-f-daphne') == 0, 5, 'the group to empty')
+    alice, bob = join(stack, 'f-daphne'), join(stack, 'f-daphne')
+    say(bob, 'bob', 'after')
+    assert drain(alice) == drain(bob) == ['after']
+    assert texts_in_db(stack, 'f-daphne') == ['before', 'after']
+
+
+# 5. The database is locked.
+
+@pytest.mark.slow
+def test_database_locked_past_the_sqlite_timeout_loses_the_message_and_the_worker_survives(stack):
+    alice, bob = join(stack, 'f-lock'), join(stack, 'f-lock')
+    worker = stack.workers[0]
+
+    # Shorter than Django's 5 s SQLite timeout: the message waits, then goes through.
+    db = hold_lock(stack)
+    say(alice, 'alice', 'short lock')
+    time.sleep(2)
+    db.execute('ROLLBACK')
+    assert drain(alice) == drain(bob) == ['short lock']
+
+    # Longer: the consumer fails 5 s after it took the frame.
+    db.execute('BEGIN EXCLUSIVE')
+    started = time.time()
+    try:
+        say(alice, 'alice', 'long lock')
+        wait_for(lambda: 'database is locked' in worker.output(), 15, 'the consumer to fail')
+        failed_after = time.time() - started
+    finally:
+        db.execute('ROLLBACK')
+        db.close()
+    assert 4.5 < failed_after < 8
+    log = worker.output()
+    assert 'Error processing message with consumer chat.consumers.ws_receive:\nTraceback' in log
+    # It fails in Channels' @channel_session loading the session, before
+    # chat/consumers.py runs a line.
+    assert 'in session_for_reply_channel' in log
+    assert log.rstrip().endswith('django.db.utils.OperationalError: database is locked')
+    # The frame is gone: no retry, no row, no frame, no close; the worker lives.
+    assert worker.alive()
+    assert drain(alice) == drain(bob) == []
+    assert alice.connected and bob.connected
+
+    say(bob, 'bob', 'after unlock')
+    assert drain(alice) == drain(bob) == ['after unlock']
+    assert texts_in_db(stack, 'f-lock') == ['short lock', 'after unlock']
+
