@@ -108,11 +108,13 @@ class Stack(object):
     """
     A running stack. `Stack('legacy')` starts redis, migrates a fresh
     database, starts daphne and one worker; `url` is its base address.
+    `asgi` replaces the target daphne serves (e.g. a test-only application).
     """
 
-    def __init__(self, kind, workers=1, env=None, workdir=None):
+    def __init__(self, kind, workers=1, env=None, workdir=None, asgi=None):
         self.kind = KINDS[kind]
         self.name = kind
+        self.asgi = asgi
         self.workdir = workdir or tempfile.mkdtemp(prefix='chat-%s-' % kind)
         self.port = free_port()
         self.redis_port = free_port()
@@ -162,7 +164,10 @@ class Stack(object):
         wait_for(lambda: port_open(self.redis_port), 15, 'redis-server')
 
     def start_daphne(self):
-        self.daphne = self.spawn('daphne', self.argv(self.kind['daphne']))
+        argv = self.argv(self.kind['daphne'])
+        if self.asgi:
+            argv[-1] = self.asgi
+        self.daphne = self.spawn('daphne', argv)
         wait_for(self.daphne_listening, 30, 'daphne on port %d' % self.port)
 
     def daphne_listening(self):
