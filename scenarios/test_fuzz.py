@@ -8,7 +8,6 @@ import json
 import os
 import sqlite3
 
-import pytest
 import websocket
 from hypothesis import HealthCheck, given, settings, strategies as st
 

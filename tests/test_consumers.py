@@ -2,7 +2,6 @@
 The three consumers, driven through Channels 1.x's own test tools: an
 in-memory channel layer and HttpClient, which plays daphne's part.
 """
-import json
 
 from channels import Group
 from channels.tests import ChannelTestCase, HttpClient
@@ -42,7 +41,7 @@ class ConnectTests(ConsumerTestCase):
         self.assertEqual(client.receive(), 'ping')
 
     def test_unknown_room_is_refused(self):
-        # Deviation "Refused handshakes": the post sends nothing here.
+        # Deviation C5: the post sends nothing here.
         with self.assertLogs('chat.consumers', 'DEBUG') as logs:
             client = self.connect('/chat/no-such-room/', check_accept=False)
         self.assertEqual(client.receive(), {'close': True})

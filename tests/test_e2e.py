@@ -58,6 +58,10 @@ def test_two_members_chat_and_another_room_hears_nothing(stack):
     assert rows(stack, 'e2e-room') == [('alice', 'hello bob')]
     page = urlopen(stack.url + '/chat/e2e-room/').read().decode()
     assert '<td>hello bob</td>' in page and '<td>alice</td>' in page
+    # The consumers' log.debug lines show, as in the post's worker terminal.
+    worker_log = stack.workers[0].output()
+    assert 'chat connect room=e2e-room client=127.0.0.1:' in worker_log
+    assert 'chat message room=e2e-room handle=alice message=hello bob' in worker_log
 
 
 def test_bad_frames_are_dropped_and_the_worker_keeps_consuming(stack):

@@ -11,7 +11,7 @@ from urllib.request import urlopen
 import pytest
 import websocket
 
-from stack import Stack
+from stack import Stack, wait_for
 from test_e2e import join, rows, silent
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
@@ -64,6 +64,7 @@ def test_non_ascii_room_opens_a_socket_that_can_never_chat(post):
     assert urlopen(post.url + '/chat/%ED%95%9C%EA%B8%80/').status == 200
     sock = websocket.create_connection(post.ws_url + '/chat/%ED%95%9C%EA%B8%80/', timeout=10)
     sock.send(json.dumps({'handle': 'h', 'message': 'lost'}))
+    wait_for(lambda: 'no room in channel_session' in post.logs(), 10, 'the worker to drop the frame')
     assert silent(sock)
     assert 'TypeError: Group name must be a valid unicode string' in post.logs()
     assert rows(post, '\ud55c\uae00') == []

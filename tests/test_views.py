@@ -77,7 +77,7 @@ class ChatRoomTests(TestCase):
         self.assertEqual(self.client.get('/chat/%s/' % ('a' * 51)).status_code, 404)
 
     def test_non_ascii_and_empty_labels_are_not_rooms(self):
-        # Deviation "Room labels": the post's [\w-]{,50} would create these
+        # Deviation C6: the post's [\w-]{,50} would create these
         # rooms, and no socket could ever chat in them.
         for path in ('/chat/%ED%95%9C%EA%B8%80/', '/chat/caf%C3%A9/', '/chat//'):
             self.assertEqual(self.client.get(path).status_code, 404, path)
@@ -87,7 +87,7 @@ class ChatRoomTests(TestCase):
 class StaticLinkTests(TestCase):
 
     def test_every_static_link_of_the_room_page_is_a_file_of_its_kind(self):
-        # Deviation "CSS links": the post's chat.css link points at upstream's
+        # Deviation C7: the post's chat.css link points at upstream's
         # chat.js; here every link finds a file, and the CSS links find CSS.
         html = self.client.get('/chat/links/').content.decode()
         links = re.findall(r'(?:href|src)="/static/([^"]+)"', html)

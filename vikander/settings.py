@@ -1,7 +1,7 @@
 """
 Django settings for vikander, as `django-admin startproject` (1.11) wrote
 them, plus the post's INSTALLED_APPS and CHANNEL_LAYERS. Deployment values
-come from the environment (docs/deviations.md, "Settings from the environment").
+come from the environment (docs/deviations.md, C8 and C13).
 """
 import os
 

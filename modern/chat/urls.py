@@ -2,7 +2,7 @@ from django.urls import re_path
 
 from . import views
 
-# The legacy's label pattern (docs/deviations.md, "Room labels"): the slugs
+# The legacy's label pattern (docs/deviations.md, C6): the slugs
 # SlugField knows, which are also valid Channels group names.
 urlpatterns = [
     re_path(r'^$', views.about, name='about'),

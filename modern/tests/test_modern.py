@@ -3,7 +3,6 @@ The modern port's consumer driven through Channels 4's WebsocketCommunicator
 against the real ASGI application (routing, origin check and all), and its
 page views through Django's test client.
 """
-import json
 import os
 import re
 import subprocess

@@ -1,7 +1,7 @@
 """
 Django settings for the modern port of vikander (Django 5.2 LTS, Channels 4).
 The same values as the legacy settings, read from the same environment
-variables (docs/deviations.md, "Settings from the environment").
+variables (docs/deviations.md, C8 and C13).
 """
 import os
 
