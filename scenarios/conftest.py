@@ -14,11 +14,11 @@ sys.path.insert(0, os.path.join(ROOT, 'tools'))
 
 from stack import Stack  # noqa: E402
 
-STACKS = os.environ.get('STACKS', 'legacy,modern').split(',')
+from scenarios import STACK_KINDS  # noqa: E402
 ARTEFACTS = os.path.join(ROOT, 'artefacts')
 
 
-@pytest.fixture(scope='module', params=STACKS)
+@pytest.fixture(scope='module', params=STACK_KINDS)
 def stack(request):
     with Stack(request.param) as running:
         yield running

@@ -9,6 +9,7 @@ live order matches the order of the history on reload.
 """
 import html
 import json
+import os
 import re
 import signal
 import struct
@@ -22,6 +23,8 @@ import websocket
 from stack import NoRedirect
 
 SCENARIOS = []
+# The stacks the suites run on: both, unless STACKS names fewer.
+STACK_KINDS = os.environ.get('STACKS', 'legacy,modern').split(',')
 QUIET = 1.5  # seconds of silence that count as "nothing arrived"
 NO_WORKER = {'applies': 'no: this stack has no worker processes'}
 
