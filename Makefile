@@ -34,8 +34,8 @@ test: setup $(MODERN)/.installed check-py35
 	tools/install-system-packages $(TEST_PACKAGES)
 	$(WITH_LEGACY) python -m pytest tests
 	cd modern && ../$(MODERN)/bin/python -m pytest tests
-	cd scenarios && ../$(TOOLS)/bin/python -m pytest
 	$(MAKE) conformance
+	cd scenarios && ../$(TOOLS)/bin/python -m pytest
 
 # Every scenario on both stacks; writes artefacts/comparison.md and .html,
 # copies the Markdown to docs/comparison.md, prints the table.
