@@ -6,6 +6,7 @@ scenario suite (current CPython), so it stays valid Python 3.5 and uses
 only the standard library.
 """
 import atexit
+import ctypes
 import os
 import shutil
 import signal
@@ -66,6 +67,17 @@ def port_open(port):
         return False
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def own_group_dying_with_parent():
+    # Each server leads its own process group (one killpg stops it), and the
+    # kernel sends it SIGTERM if the test process dies without cleaning up,
+    # killed by a timeout, say, so no server outlives its test.
+    os.setsid()
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class Process(object):
     """One child process in its own process group, logging to a file."""
 
@@ -74,7 +86,7 @@ class Process(object):
         self.log_path = os.path.join(logdir, name + '.log')
         self.log = open(self.log_path, 'ab')
         self.popen = subprocess.Popen(argv, cwd=cwd, env=env, stdout=self.log,
-                                      stderr=subprocess.STDOUT, start_new_session=True)
+                                      stderr=subprocess.STDOUT, preexec_fn=own_group_dying_with_parent)
 
     def alive(self):
         return self.popen.poll() is None
