@@ -25,6 +25,15 @@ def join(stack, label):
     return websocket.create_connection(stack.ws_url + '/chat/%s/' % label, timeout=10)
 
 
+def say(sock, handle, message):
+    sock.send(json.dumps({'handle': handle, 'message': message}))
+
+
+def settings_env(module):
+    """Runs a stack on a test-only settings module from tests/."""
+    return {'DJANGO_SETTINGS_MODULE': module, 'PYTHONPATH': os.path.dirname(os.path.abspath(__file__))}
+
+
 def silent(sock, seconds=1.5):
     sock.settimeout(seconds)
     try:
@@ -49,7 +58,7 @@ def rows(stack, label):
 def test_two_members_chat_and_another_room_hears_nothing(stack):
     alice, bob = join(stack, 'e2e-room'), join(stack, 'e2e-room')
     carol = join(stack, 'e2e-other')
-    alice.send(json.dumps({'handle': 'alice', 'message': 'hello bob'}))
+    say(alice, 'alice', 'hello bob')
     for sock in (alice, bob):
         frame = json.loads(sock.recv())
         assert sorted(frame) == ['handle', 'message', 'timestamp']
@@ -69,7 +78,7 @@ def test_bad_frames_are_dropped_and_the_worker_keeps_consuming(stack):
     alice.send_binary(b'\x00\xff')
     for text in ('not json', '[1, 2]', 'null', '{"handle": "x"}', '{"handle": "x", "message": 7}'):
         alice.send(text)
-    alice.send(json.dumps({'handle': 'alice', 'message': 'after the junk'}))
+    say(alice, 'alice', 'after the junk')
     assert json.loads(bob.recv())['message'] == 'after the junk'
     assert rows(stack, 'e2e-bad') == [('alice', 'after the junk')]
     assert all(worker.alive() for worker in stack.workers)

@@ -22,11 +22,10 @@ import redis
 import websocket
 
 from stack import Stack, wait_for
-from test_e2e import join, rows, silent
+from test_e2e import join, rows, say, settings_env, silent
 
-TESTS = os.path.dirname(os.path.abspath(__file__))
 # The replica's settings with a 3 s channel expiry instead of asgi_redis's 60 s.
-SHORT_EXPIRY = {'DJANGO_SETTINGS_MODULE': 'faults.settings', 'PYTHONPATH': TESTS}
+SHORT_EXPIRY = settings_env('faults.settings')
 
 
 def start(**kwargs):
@@ -49,10 +48,6 @@ def stop_and_print_logs(running):
     for path in sorted(glob.glob(os.path.join(running.workdir, '*.log'))):
         with open(path, 'rb') as log:
             print('--- %s\n%s' % (os.path.basename(path), log.read().decode('utf-8', 'replace')))
-
-
-def say(sock, handle, message):
-    sock.send(json.dumps({'handle': handle, 'message': message}))
 
 
 def drain(sock, quiet=2.0):

@@ -4,7 +4,6 @@ in real daphne and runworker processes: what each deviation in
 docs/deviations.md is there to prevent, observed rather than claimed.
 """
 import json
-import os
 import time
 from urllib.request import urlopen
 
@@ -12,14 +11,13 @@ import pytest
 import websocket
 
 from stack import Stack, wait_for
-from test_e2e import join, rows, silent
+from test_e2e import join, rows, say, settings_env, silent
 
-TESTS = os.path.dirname(os.path.abspath(__file__))
 
 
 @pytest.fixture(scope='module')
 def post():
-    with Stack('legacy', env={'DJANGO_SETTINGS_MODULE': 'post.settings', 'PYTHONPATH': TESTS}) as running:
+    with Stack('legacy', env=settings_env('post.settings')) as running:
         yield running
 
 
@@ -39,7 +37,7 @@ def test_non_json_binary_and_non_object_frames_raise_in_the_worker(post):
     sock.send('not json')
     sock.send_binary(b'\x00')
     sock.send('[1]')
-    sock.send(json.dumps({'handle': 'h', 'message': 'after'}))
+    say(sock, 'h', 'after')
     assert json.loads(sock.recv())['message'] == 'after'
     logs = post.logs()
     assert "NameError: name 'text' is not defined" in logs
@@ -52,7 +50,7 @@ def test_non_string_values_are_broadcast_raw_and_stored_as_their_repr(post):
     # C4: live clients get the list and the number back, a reload shows
     # Python's repr of them.
     sock = join(post, 'printed-values')
-    sock.send(json.dumps({'handle': ['a'], 'message': 7}))
+    say(sock, ['a'], 7)
     frame = json.loads(sock.recv())
     assert (frame['handle'], frame['message']) == (['a'], 7)
     assert rows(post, 'printed-values') == [("['a']", '7')]
@@ -63,7 +61,7 @@ def test_non_ascii_room_opens_a_socket_that_can_never_chat(post):
     # group raises, so the channel session never learns the room.
     assert urlopen(post.url + '/chat/%ED%95%9C%EA%B8%80/').status == 200
     sock = websocket.create_connection(post.ws_url + '/chat/%ED%95%9C%EA%B8%80/', timeout=10)
-    sock.send(json.dumps({'handle': 'h', 'message': 'lost'}))
+    say(sock, 'h', 'lost')
     wait_for(lambda: 'no room in channel_session' in post.logs(), 10, 'the worker to drop the frame')
     assert silent(sock)
     assert 'TypeError: Group name must be a valid unicode string' in post.logs()
