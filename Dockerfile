@@ -13,7 +13,13 @@ RUN pip install -q -r requirements-bootstrap.txt \
  && pip check
 
 COPY . .
-RUN mkdir -p var && chown chat var
+# Production mode unless DEBUG=1 is given: the settings then refuse to start
+# without SECRET_KEY, which only the environment supplies (never the image).
+# The static files are collected here, outside the var/ volume, for the web
+# server in front.
+ENV DEBUG=0 STATIC_ROOT=/app/static-collected
+RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput -v0 \
+ && mkdir -p var && chown chat var
 USER chat
 
 ENV PORT=8001 BIND=0.0.0.0 REDIS_URL=redis://redis:6379 PYTHONUNBUFFERED=1

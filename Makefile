@@ -1,5 +1,6 @@
 # Two commands do everything on a fresh Debian machine: `make run` and
 # `make test`. Everything they create lives in var/ (git ignores it).
+# `make run` builds only what it runs; `make test` builds everything.
 
 PORT ?= 8001
 BIND ?= 127.0.0.1
@@ -10,27 +11,47 @@ LEGACY := var/venv-legacy
 MODERN := var/venv-modern
 TOOLS := var/venv-tools
 RUN_PACKAGES := redis-server redis-tools
-TEST_PACKAGES := $(RUN_PACKAGES) chromium chromium-driver
+PRODUCTION_PACKAGES := $(RUN_PACKAGES) nginx openssl
+TEST_PACKAGES := $(PRODUCTION_PACKAGES) chromium chromium-driver
 WITH_LEGACY := PATH="$(CURDIR)/$(LEGACY)/bin:$$PATH"
 WITH_MODERN := PATH="$(CURDIR)/$(MODERN)/bin:$$PATH"
+# The modern port and the tools run on the machine's own CPython, 3.10 or newer.
+CURRENT_PYTHONS := 3.13 3.12 3.11 3.10
 
-.PHONY: run run-modern test compare screenshots setup migrate check-py35 assets
+.PHONY: run run-modern run-production run-modern-production test compare screenshots \
+	setup-legacy setup-modern packages migrate check-py35 assets
 .DELETE_ON_ERROR:
 
-run: setup migrate
+run: setup-legacy migrate
 	@echo "Serving http://127.0.0.1:$(PORT)/chat/ (Ctrl-C stops Redis, daphne and runworker)"
-	$(WITH_LEGACY) honcho start -f Procfile
+	$(WITH_LEGACY) honcho start -f Procfile web worker redis
 
 # The modern port on its own port, on the same database and Redis server
 # (its own Redis database number, so the two stacks never share a group).
 MODERN_PORT ?= 8002
 MODERN_REDIS_URL ?= redis://127.0.0.1:6379/1
-run-modern: setup $(MODERN)/.installed
+run-modern: setup-modern
 	cd modern && ../$(MODERN)/bin/python manage.py migrate --noinput
 	@echo "Serving http://127.0.0.1:$(MODERN_PORT)/chat/ (Ctrl-C stops Redis and daphne)"
-	$(WITH_MODERN) PORT=$(MODERN_PORT) REDIS_URL=$(MODERN_REDIS_URL) $(LEGACY)/bin/honcho start -f modern/Procfile
+	$(WITH_MODERN) PORT=$(MODERN_PORT) REDIS_URL=$(MODERN_REDIS_URL) honcho start -f modern/Procfile web redis
 
-test: setup $(MODERN)/.installed check-py35
+# Production mode (DEBUG=0, SECRET_KEY from the environment): collectstatic,
+# then the whole Procfile, nginx with TLS in front (tools/proxy) included, on
+# https://127.0.0.1:PROXY_PORT/.
+PROXY_PORT ?= 8443
+run-production: setup-legacy migrate
+	tools/install-system-packages $(PRODUCTION_PACKAGES)
+	DEBUG=0 STATIC_ROOT=$(CURDIR)/var/static $(LEGACY)/bin/python manage.py collectstatic --noinput -v0
+	DEBUG=0 STATIC_ROOT=$(CURDIR)/var/static PROXY_PORT=$(PROXY_PORT) $(WITH_LEGACY) honcho start -f Procfile
+
+run-modern-production: setup-modern
+	tools/install-system-packages $(PRODUCTION_PACKAGES)
+	cd modern && DEBUG=0 ../$(MODERN)/bin/python manage.py migrate --noinput
+	cd modern && DEBUG=0 STATIC_ROOT=$(CURDIR)/var/static-modern ../$(MODERN)/bin/python manage.py collectstatic --noinput -v0
+	DEBUG=0 STATIC_ROOT=$(CURDIR)/var/static-modern PROXY_PORT=$(PROXY_PORT) PORT=$(MODERN_PORT) \
+		REDIS_URL=$(MODERN_REDIS_URL) $(WITH_MODERN) honcho start -f modern/Procfile
+
+test: setup-legacy setup-modern $(TOOLS)/.installed check-py35
 	tools/install-system-packages $(TEST_PACKAGES)
 	$(WITH_LEGACY) python -m pytest tests
 	cd modern && ../$(MODERN)/bin/python -m pytest tests
@@ -39,17 +60,19 @@ test: setup $(MODERN)/.installed check-py35
 
 # Every scenario on both stacks; writes artefacts/comparison.md and .html,
 # copies the Markdown to docs/comparison.md, prints the table.
-compare: setup $(MODERN)/.installed
+compare: setup-legacy setup-modern $(TOOLS)/.installed
 	cd scenarios && ../$(TOOLS)/bin/python -m pytest test_scenarios.py
 	cp artefacts/comparison.md docs/comparison.md
 
 # The picture in the README: a room mid-conversation on the legacy stack.
-screenshots: setup
+screenshots: setup-legacy $(TOOLS)/.installed
 	tools/install-system-packages $(TEST_PACKAGES)
 	cd scenarios && STACKS=legacy ../$(TOOLS)/bin/python -m pytest test_browser.py -k two_pages
 	cp artefacts/legacy-room.png docs/screenshot-room.png
 
-setup: $(LEGACY)/.installed $(TOOLS)/.installed
+setup-legacy: $(LEGACY)/.installed packages
+setup-modern: $(MODERN)/.installed packages
+packages:
 	tools/install-system-packages $(RUN_PACKAGES)
 
 # The legacy virtualenv: CPython 3.5 or 3.6, pip/setuptools old enough to
@@ -63,12 +86,15 @@ $(LEGACY)/.installed: requirements-bootstrap.txt requirements-legacy.txt
 	touch $@
 
 # The modern port and the tools (the Python 3.5 checker, the black-box
-# suites) run on the machine's current CPython.
+# suites) run on the machine's current CPython. Debian's python3 has no
+# venv (ensurepip) until python3-venv is installed.
 $(MODERN)/.installed: requirements-modern.txt
 $(TOOLS)/.installed: requirements-tools.txt
 $(MODERN)/.installed $(TOOLS)/.installed:
 	rm -rf $(@D)
-	python3 -m venv $(@D)
+	python="$$(tools/find-python $(CURRENT_PYTHONS))" && \
+	{ "$$python" -c 'import ensurepip' 2>/dev/null || tools/install-system-packages python3-venv; } && \
+	"$$python" -m venv $(@D)
 	$(@D)/bin/pip install -q --no-deps -r $<
 	$(@D)/bin/pip check
 	touch $@
@@ -80,7 +106,13 @@ migrate: $(LEGACY)/.installed
 # Every legacy source file must stay valid Python 3.5: no f-strings, no
 # variable annotations, nothing newer.
 check-py35: $(TOOLS)/.installed
-	$(TOOLS)/bin/vermin --no-tips --violations -t=3.5- manage.py vikander chat tests tools/stack.py
+	$(TOOLS)/bin/vermin --no-tips --violations -t=3.5- manage.py vikander chat tests tools/stack.py tools/fidelity.py
+
+# The post's thirteen code blocks (docs/post.md) against the replica:
+# writes docs/fidelity.md; fails on a hunk with no ledger entry.
+.PHONY: fidelity
+fidelity: $(TOOLS)/.installed
+	$(TOOLS)/bin/python tools/fidelity.py
 
 # Re-fetch the third-party front-end files and check their checksums.
 assets:
@@ -94,7 +126,7 @@ assets:
 CONFORMANCE := var/venv-conformance
 
 .PHONY: conformance
-conformance: setup $(MODERN)/.installed $(CONFORMANCE)/.installed
+conformance: setup-legacy setup-modern $(TOOLS)/.installed $(CONFORMANCE)/.installed
 	$(TOOLS)/bin/python tools/conformance
 
 # CPython 2.7 has no venv module: virtualenv 16.7.12 (one module, no

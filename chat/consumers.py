@@ -7,6 +7,7 @@ from .models import Room, Message
 from django.http import HttpResponse
 from channels.handler import AsgiHandler
 from channels.auth import http_session_user, channel_session_user, channel_session_user_from_http
+# Deviation C11: what the origin check needs.
 from django.conf import settings
 from django.http.request import validate_host
 from django.utils.six.moves.urllib.parse import urlparse
@@ -26,23 +27,31 @@ def ws_connect(message):
     # form /chat/{label}/, and finds a Room if the message path is applicable,
     # and if the Room exists. Otherwise, bails (meaning this is a some othersort
     # of websocket). So, this is effectively a version of _get_object_or_404.
+    # Deviations C5, C9 and C11: a socket from another site is refused (C11)
+    # with an answer (C5), here and wherever the post bails below; every
+    # piece of user data in a log line is cut to 200 characters (C9), so no
+    # client writes a megabyte into the worker's log.
     if not origin_allowed(message):
-        log.debug('ws origin refused origin=%s', header(message, b'origin'))
+        log.debug('ws origin refused origin=%.200s', header(message, b'origin'))
         return refuse(message)
     try:
         prefix, label = message['path'].strip('/').split('/')
         if prefix != 'chat':
-            log.debug('invalid ws path=%s', message['path'])
+            # Deviations C5 and C9
+            log.debug('invalid ws path=%.200s', message['path'])
             return refuse(message)
         room = Room.objects.get(label=label)
     except ValueError:
-        log.debug('invalid ws path=%s', message['path'])
+        # Deviations C5 and C9
+        log.debug('invalid ws path=%.200s', message['path'])
         return refuse(message)
     except Room.DoesNotExist:
-        log.debug('ws room does not exist label=%s', label)
+        # Deviations C5 and C9
+        log.debug('ws room does not exist label=%.200s', label)
         return refuse(message)
 
-    log.debug('chat connect room=%s client=%s:%s path=%s reply_channel=%s',
+    # Deviation C9
+    log.debug('chat connect room=%s client=%s:%s path=%.200s reply_channel=%s',
         room.label, message['client'][0], message['client'][1], message['path'], message.reply_channel)
 
     # Need to be explicit about the channel layer so that testability works
@@ -69,11 +78,9 @@ def header(message, name):
 
 def origin_allowed(message):
     # Deviation C11: Channels 1.0.3 has no origin check, so any site's page
-    # could open a socket here with its visitors' cookies. In production
-    # (DEBUG off) the Origin's host must be one of ALLOWED_HOSTS, as Channels
-    # 2's AllowedHostsOriginValidator later required.
-    if settings.DEBUG:
-        return True
+    # could open a socket here with its visitors' cookies. The Origin's host
+    # must be one of ALLOWED_HOSTS, in every mode, as Channels 2's
+    # AllowedHostsOriginValidator later required (and the modern port does).
     origin = header(message, b'origin')
     host = urlparse(origin).hostname if origin else None
     return bool(host) and validate_host(host, settings.ALLOWED_HOSTS)
@@ -95,7 +102,7 @@ def ws_receive(message):
 
     # Parse out a chat message from the content text, bailing if it doesn't
     # conform to the expected message format.
-    # Deviations C1 to C4 and C12: the post reads message['text'] (a KeyError
+    # Deviations C1, C2, C3, C4 and C12: the post reads message['text'] (a KeyError
     # on a binary frame), logs an undefined name `text`, calls .keys() on
     # whatever JSON arrives and stores values of any type and length.
     text = message.content.get('text')
@@ -103,15 +110,18 @@ def ws_receive(message):
         log.debug("ws message is binary, not text bytes=%d", len(message.content.get('bytes') or b''))
         return
     try:
+        # Deviations C1, C3, C4, C9 and C12: each refusal below is one log
+        # line, cut short.
         data = json.loads(text)
     except (ValueError, RecursionError):
         log.debug("ws message isn't json text=%.200s", text)
         return
     if not isinstance(data, dict):
-        log.debug("ws message isn't a json object data=%s", data)
+        log.debug("ws message isn't a json object data=%.200s", data)
         return
     if set(data.keys()) != set(('handle', 'message')):
-        log.debug("ws message unexpected format data=%s", data)
+        # Deviations C4, C9 and C12
+        log.debug("ws message unexpected format data=%.200s", data)
         return
     if not all(isinstance(value, str) for value in data.values()) or not data['message']:
         log.debug("ws message needs a string handle and a non-empty string message data=%.200s", data)
@@ -123,7 +133,8 @@ def ws_receive(message):
         return
 
     if data:
-        log.debug('chat message room=%s handle=%s message=%s',
+        # Deviation C9
+        log.debug('chat message room=%s handle=%.200s message=%.200s',
             room.label, data['handle'], data['message'])
         m = room.messages.create(**data)
 

@@ -29,9 +29,10 @@ def browser_factory():
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    drivers = []
+    drivers, profiles = [], []
 
     def start():
+        profiles.append(tempfile.mkdtemp(prefix='chromium-'))
         options = webdriver.ChromeOptions()
         options.binary_location = shutil.which('chromium') or '/usr/bin/chromium'
         # Headless as root on a machine with no network but loopback: these
@@ -39,7 +40,7 @@ def browser_factory():
         for flag in ('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
                      '--disable-quic', '--no-first-run', '--disable-background-networking',
                      '--disable-component-update', '--disable-sync', '--window-size=1000,700',
-                     '--user-data-dir=' + tempfile.mkdtemp(prefix='chromium-')):
+                     '--user-data-dir=' + profiles[-1]):
             options.add_argument(flag)
         options.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
         service = Service(shutil.which('chromedriver') or '/usr/bin/chromedriver')
@@ -51,6 +52,8 @@ def browser_factory():
     yield start
     for driver in drivers:
         driver.quit()
+    for profile in profiles:
+        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture(scope='session')
@@ -71,14 +74,10 @@ def pytest_terminal_summary(terminalreporter):
     if not observed:
         return
     os.makedirs(ARTEFACTS, exist_ok=True)
-    with open(os.path.join(ARTEFACTS, 'observed.json'), 'w') as handle:
+    with open(os.path.join(ARTEFACTS, 'observed.json'), 'w', encoding='utf-8') as handle:
         json.dump(observed, handle, indent=2, ensure_ascii=False)
     if os.environ.get('RECORD'):
-        recorded = test_scenarios.expected() if os.path.exists(test_scenarios.EXPECTED_PATH) else {}
-        recorded.update(observed)
-        with open(test_scenarios.EXPECTED_PATH, 'w') as handle:
-            json.dump(recorded, handle, indent=2, ensure_ascii=False, sort_keys=True)
-            handle.write('\n')
+        report.record(observed, test_scenarios.EXPECTED_PATH)
     if set(observed) == {'legacy', 'modern'}:
         report.write(observed, ARTEFACTS)
         terminalreporter.write(report.markdown(observed))

@@ -12,8 +12,22 @@ TITLES = {'legacy': 'legacy (Channels 1.0.3, daphne 1.0.2 + runworker)',
 
 
 def explanations():
-    with open(os.path.join(HERE, 'explanations.json')) as handle:
+    with open(os.path.join(HERE, 'explanations.json'), encoding='utf-8') as handle:
         return json.load(handle)
+
+
+def record(observed, path):
+    """Records what ran (`-k` selects some scenarios) over the expectations
+    in `path`, keeping every other one as it was."""
+    recorded = {}
+    if os.path.exists(path):
+        with open(path, encoding='utf-8') as handle:
+            recorded = json.load(handle)
+    for kind, observations in observed.items():
+        recorded.setdefault(kind, {}).update(observations)
+    with open(path, 'w', encoding='utf-8') as handle:
+        json.dump(recorded, handle, indent=2, ensure_ascii=False, sort_keys=True)
+        handle.write('\n')
 
 
 def show(observation):
@@ -61,7 +75,7 @@ tr.same td:nth-child(4) { color: #070; }
 
 
 def write(observed, folder):
-    with open(os.path.join(folder, 'comparison.md'), 'w') as handle:
+    with open(os.path.join(folder, 'comparison.md'), 'w', encoding='utf-8') as handle:
         handle.write('# Channels 1.x and Channels 4, side by side\n\n' + markdown(observed))
-    with open(os.path.join(folder, 'comparison.html'), 'w') as handle:
+    with open(os.path.join(folder, 'comparison.html'), 'w', encoding='utf-8') as handle:
         handle.write(html_page(observed))

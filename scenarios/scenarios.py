@@ -2,7 +2,8 @@
 Black-box scenarios, written once and run against either stack. Each one
 drives a stack only through HTTP and WebSocket on its URL and returns what a
 client observed, as plain JSON values: status codes, frames, close codes,
-headers, and timing classes rather than raw durations.
+headers, and time only as a bound where time is the point ("answered
+within 2 s"), never a raw duration a loaded machine would change.
 
 A scenario never asserts that two recipients see one global order, nor that
 live order matches the order of the history on reload.
@@ -12,12 +13,13 @@ import json
 import os
 import re
 import signal
+import ssl
 import struct
 import threading
 import time
 import uuid
 from urllib.error import HTTPError
-from urllib.request import build_opener
+from urllib.request import HTTPSHandler, build_opener
 
 import websocket
 from stack import NoRedirect
@@ -26,6 +28,13 @@ SCENARIOS = []
 # The stacks the suites run on: both, unless STACKS names fewer.
 STACK_KINDS = os.environ.get('STACKS', 'legacy,modern').split(',')
 QUIET = 1.5  # seconds of silence that count as "nothing arrived"
+# A refusal is answered at once (~50 ms here); 2 s leaves a loaded machine
+# room and still tells it from the post's 5 s hang (docs/deviations.md, C5).
+PROMPT = 2
+# Production's proxy has a self-signed certificate (tools/proxy).
+UNVERIFIED = ssl.create_default_context()
+UNVERIFIED.check_hostname = False
+UNVERIFIED.verify_mode = ssl.CERT_NONE
 NO_WORKER = {'applies': 'no: this stack has no worker processes'}
 
 
@@ -41,7 +50,8 @@ def fresh_label(prefix):
 # --- HTTP ---------------------------------------------------------------
 
 def get(stack, path, follow=True):
-    opener = build_opener() if follow else build_opener(NoRedirect)
+    handlers = [HTTPSHandler(context=UNVERIFIED)] + ([] if follow else [NoRedirect])
+    opener = build_opener(*handlers)
     try:
         response = opener.open(stack.url + path, timeout=30)
     except HTTPError as error:
@@ -58,26 +68,21 @@ def history(stack, label):
 
 # --- WebSocket ------------------------------------------------------------
 
-def timing(seconds):
-    if seconds < 1:
-        return 'at once'
-    return 'after ~%d s' % round(seconds)
-
-
 def connect(stack, path, **options):
     """(socket or None, what the client saw of the handshake)."""
     started = time.time()
+    options.setdefault('sslopt', {'cert_reqs': ssl.CERT_NONE, 'check_hostname': False})
+    sock = None
     try:
         sock = websocket.create_connection(stack.ws_url + path, timeout=15, **options)
+        handshake = 'accepted'
     except websocket.WebSocketBadStatusException as refused:
-        return None, {'handshake': 'refused %d' % refused.status_code,
-                      'when': timing(time.time() - started)}
+        handshake = 'refused %d' % refused.status_code
     except websocket.WebSocketTimeoutException:
-        return None, {'handshake': 'no answer within 15 s'}
+        handshake = 'no answer within 15 s'
     except (ConnectionError, websocket.WebSocketConnectionClosedException):
-        return None, {'handshake': 'connection dropped without an answer',
-                      'when': timing(time.time() - started)}
-    return sock, {'handshake': 'accepted', 'when': timing(time.time() - started)}
+        handshake = 'connection dropped without an answer'
+    return sock, {'handshake': handshake, 'answered within %d s' % PROMPT: time.time() - started < PROMPT}
 
 
 def join(stack, label, **options):

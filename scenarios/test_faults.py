@@ -6,12 +6,11 @@ asserts what was observed on that stack.
 """
 import os
 import sqlite3
-import time
 
 import pytest
 
 from scenarios import STACK_KINDS, history, join, next_event, say
-from stack import Stack
+from stack import Stack, wait_for
 
 
 @pytest.fixture(params=STACK_KINDS)
@@ -29,13 +28,15 @@ def revive_workers(stack):
             stack.start_worker()
 
 
+@pytest.mark.known_defect
 def test_redis_restart(fresh):
     before = join(fresh, 'redis-room')
     say(before, 'h', 'before')
     assert next_event(before, 10)[0] == 'frame'
 
     fresh.redis.stop()
-    time.sleep(2)
+    # runworker exits when its BLPOP fails; only then may it be revived.
+    wait_for(lambda: not any(worker.alive() for worker in fresh.workers), 15, 'runworker to exit')
     fresh.start_redis()  # the same port, empty
     revive_workers(fresh)
 
@@ -45,7 +46,8 @@ def test_redis_restart(fresh):
     assert history(fresh, 'redis-room') == [('h', 'before'), ('h', 'after')]
     assert fresh.daphne.alive()
     # The socket that stayed open through the restart: its group membership
-    # lived in Redis. Legacy: it stays open and hears nothing (a ghost);
+    # lived in Redis. Legacy: it stays open and hears nothing (a ghost: the
+    # known defect this test pins, not a behaviour anyone wants);
     # modern: its consumer failed with Redis and the socket was closed, so a
     # browser's ReconnectingWebSocket comes back by itself.
     old = next_event(before, 3)

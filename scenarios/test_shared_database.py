@@ -2,9 +2,6 @@
 One SQLite file, migrated and used by both stacks in turn: each sees the
 other's rooms and messages (the same schema, and migrations that agree).
 """
-import os
-import tempfile
-
 from scenarios import history, join, next_event, say
 from stack import Stack
 
@@ -18,8 +15,8 @@ def chat_once(kind, database, label, text):
         return history(stack, label)
 
 
-def test_both_stacks_share_one_database():
-    database = os.path.join(tempfile.mkdtemp(prefix='chat-shared-'), 'db.sqlite3')
+def test_both_stacks_share_one_database(tmp_path):
+    database = str(tmp_path / 'db.sqlite3')
     assert chat_once('legacy', database, 'shared-room', 'from 1.x') == [('legacy', 'from 1.x')]
     assert chat_once('modern', database, 'shared-room', 'from 4') == [
         ('legacy', 'from 1.x'), ('modern', 'from 4')]

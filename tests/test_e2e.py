@@ -85,6 +85,19 @@ def test_bad_frames_are_dropped_and_the_worker_keeps_consuming(stack):
     assert 'Traceback' not in stack.logs()
 
 
+def test_user_data_in_the_log_is_cut_short(stack):
+    # Deviation C9: each refused frame is one log line, however big the frame.
+    sock = join(stack, 'e2e-long')
+    big = 'x' * 100000
+    for text in (big, json.dumps([big]), json.dumps({big: 1}), json.dumps({'handle': 1, 'message': big})):
+        sock.send(text)
+    say(sock, 'h' * 50, big[:2000])
+    assert json.loads(sock.recv())['handle'] == 'h' * 50
+    lines = stack.workers[0].output().splitlines()
+    assert any(line.startswith("ws message isn't json text=xxx") for line in lines)
+    assert max(len(line) for line in lines) < 500
+
+
 def test_unknown_room_and_bad_paths_are_refused_with_403(stack):
     for path in ('/chat/never-created/', '/chat/a/b/', '/elsewhere/'):
         with pytest.raises(websocket.WebSocketBadStatusException) as refused:

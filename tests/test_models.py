@@ -1,5 +1,6 @@
 import datetime
 
+import pytest
 from django.db import IntegrityError
 from django.test import TestCase
 from django.utils import timezone
@@ -45,6 +46,7 @@ class ModelTests(TestCase):
         with self.assertRaises(IntegrityError):
             Room.objects.create(label='same')
 
+    @pytest.mark.known_defect
     def test_unicode_methods_are_not_used_by_python3(self):
         # Verbatim from the post: __unicode__ is Python 2 only, so on Python 3
         # str() falls back to Django's default (docs/deviations.md lists it).

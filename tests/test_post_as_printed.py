@@ -1,24 +1,31 @@
 """
-The post's consumers.py and room URL exactly as printed (tests/post/), run
-in real daphne and runworker processes: what each deviation in
-docs/deviations.md is there to prevent, observed rather than claimed.
+The post's code exactly as printed (docs/post.md), every complete file of it
+laid over a copy of the replica, run in real daphne and runworker processes:
+what each deviation in docs/deviations.md is there to prevent, observed
+rather than claimed.
 """
 import json
+import shutil
+import tempfile
 import time
 from urllib.request import urlopen
 
 import pytest
 import websocket
 
+from fidelity import lay_post_over
 from stack import Stack, wait_for
-from test_e2e import join, rows, say, settings_env, silent
-
+from test_e2e import join, rows, say, silent
 
 
 @pytest.fixture(scope='module')
 def post():
-    with Stack('legacy', env=settings_env('post.settings')) as running:
-        yield running
+    copy = tempfile.mkdtemp(prefix='chat-post-')
+    try:
+        with Stack('legacy', root=lay_post_over(copy + '/replica')) as running:
+            yield running
+    finally:
+        shutil.rmtree(copy)
 
 
 def test_unknown_room_handshake_hangs_until_autobahn_drops_it(post):

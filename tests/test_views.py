@@ -33,7 +33,9 @@ class NewRoomTests(TestCase):
 
     def test_retries_when_the_label_is_taken(self):
         # Seed the generator, take the label it will produce first, then
-        # replay the same seed: the view's first label collides.
+        # replay the same seed: the view's first label collides. The global
+        # generator's state is put back afterwards.
+        self.addCleanup(random.setstate, random.getstate())
         random.seed(2017)
         taken = Haikunator.haikunate()
         Room.objects.create(label=taken)
@@ -98,8 +100,19 @@ class StaticLinkTests(TestCase):
         for link in links:
             path = finders.find(link)
             self.assertIsNotNone(path, link)
-            with open(path) as handle:
+            with open(path, encoding='utf-8') as handle:
                 text = handle.read()
             if link.endswith('.css'):
                 self.assertNotIn('function', text, link)
                 self.assertIn('{', text, link)
+
+
+class InputLimitTests(TestCase):
+
+    def test_inputs_refuse_more_than_the_consumer_stores(self):
+        # Deviation C15: the browser stops typing at the limits (C12), so the
+        # socket is never closed with 4009 and no text is lost.
+        from chat import consumers
+        html = self.client.get('/chat/limits/').content.decode()
+        self.assertEqual(re.findall(r'<input id="handle"[^>]* maxlength="(\d+)"', html), [str(consumers.MAX_HANDLE)])
+        self.assertEqual(re.findall(r'<input id="message"[^>]* maxlength="(\d+)"', html), [str(consumers.MAX_MESSAGE)])

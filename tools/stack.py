@@ -120,22 +120,36 @@ class Stack(object):
     A running stack. `Stack('legacy')` starts redis, migrates a fresh
     database, starts daphne and one worker; `url` is its base address.
     `asgi` replaces the target daphne serves (e.g. a test-only application).
+    `proxy=True` is production's front as `make run-production` has it:
+    collectstatic, then nginx with TLS (tools/proxy) before daphne; `url`
+    and `ws_url` then lead through nginx, `daphne_url` past it.
+    `root` runs the code of another checkout of the replica (the post's code
+    laid over a copy, say) with this one's virtualenv.
+    The working folder (database, logs) is removed on stop unless given.
     """
 
-    def __init__(self, kind, workers=1, env=None, workdir=None, asgi=None):
-        self.kind = KINDS[kind]
+    def __init__(self, kind, workers=1, env=None, workdir=None, asgi=None, proxy=False, root=None):
+        self.kind = dict(KINDS[kind], cwd=root) if root else KINDS[kind]
         self.name = kind
         self.asgi = asgi
+        self.own_workdir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix='chat-%s-' % kind)
         self.port = free_port()
         self.redis_port = free_port()
-        self.url = 'http://127.0.0.1:%d' % self.port
+        self.daphne_url = 'http://127.0.0.1:%d' % self.port
+        self.url = self.daphne_url
         self.ws_url = 'ws://127.0.0.1:%d' % self.port
+        self.proxy = None
+        if proxy:
+            self.proxy_port = free_port()
+            self.url = 'https://127.0.0.1:%d' % self.proxy_port
+            self.ws_url = 'wss://127.0.0.1:%d' % self.proxy_port
         self.env = dict(os.environ)
         self.env.update({
             'PYTHONUNBUFFERED': '1',
             'REDIS_URL': 'redis://127.0.0.1:%d' % self.redis_port,
             'DATABASE_URL': 'sqlite:///' + os.path.join(self.workdir, 'db.sqlite3'),
+            'STATIC_ROOT': os.path.join(self.workdir, 'static'),
             'PATH': os.path.join(self.kind['venv'], 'bin') + os.pathsep + os.environ['PATH'],
         })
         self.env.update(env or {})
@@ -147,6 +161,9 @@ class Stack(object):
         try:
             self.start_redis()
             self.run(['python', 'manage.py', 'migrate', '--noinput', '-v0'])
+            if proxy:
+                self.run(['python', 'manage.py', 'collectstatic', '--noinput', '-v0'])
+                self.start_proxy()
             self.start_daphne()
             for _ in range(workers if self.kind['worker'] else 0):
                 self.start_worker()
@@ -181,6 +198,14 @@ class Stack(object):
         self.daphne = self.spawn('daphne', argv)
         wait_for(self.daphne_listening, 30, 'daphne on port %d' % self.port)
 
+    def start_proxy(self):
+        env = dict(self.env, PROXY_PORT=str(self.proxy_port), PORT=str(self.port), BIND='127.0.0.1',
+                   PROXY_DIR=os.path.join(self.workdir, 'proxy'))
+        self.proxy = Process('proxy', [os.path.join(ROOT, 'tools', 'proxy')], ROOT, env, self.workdir)
+        wait_for(lambda: port_open(self.proxy_port) or not self.proxy.alive(), 15, 'nginx')
+        if not self.proxy.alive():
+            raise RuntimeError('nginx exited:\n' + self.proxy.output())
+
     def daphne_listening(self):
         if not self.daphne.alive():
             raise RuntimeError('daphne exited:\n' + self.daphne.output())
@@ -190,7 +215,7 @@ class Stack(object):
         # Under Channels 1.x a page needs a worker too: daphne only relays it.
         # Any answer will do (production mode redirects to HTTPS).
         try:
-            build_opener(NoRedirect).open(self.url + '/chat/', timeout=2)
+            build_opener(NoRedirect).open(self.daphne_url + '/chat/', timeout=2)
         except HTTPError:
             pass
         except OSError:
@@ -211,15 +236,17 @@ class Stack(object):
         self.start_daphne()
 
     def logs(self):
-        procs = [self.redis, self.daphne] + self.workers
+        procs = [self.redis, self.proxy, self.daphne] + self.workers
         return '\n'.join('--- %s\n%s' % (p.name, p.output()) for p in procs if p)
 
     def stop(self):
-        for proc in self.workers + [self.daphne, self.redis]:
+        for proc in self.workers + [self.proxy, self.daphne, self.redis]:
             if proc:
                 proc.stop()
         self.workers = []
-        self.daphne = self.redis = None
+        self.proxy = self.daphne = self.redis = None
+        if self.own_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def __enter__(self):
         return self

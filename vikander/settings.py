@@ -22,6 +22,7 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = os.environ.get('ALLOWED_HOSTS', '127.0.0.1,localhost').split(',')
 
 INSTALLED_APPS = [
+    # Deviation F1: startproject's apps, which the post's block leaves out.
     'django.contrib.admin',
     'django.contrib.auth',
     'django.contrib.contenttypes',
@@ -97,6 +98,10 @@ if not DEBUG:
 
 STATIC_URL = '/static/'
 STATICFILES_DIRS = [os.path.join(BASE_DIR, 'static')]
+# Deviation C14: where `collectstatic` gathers the files that the web server
+# in front of daphne serves in production (runworker serves them only in
+# DEBUG).
+STATIC_ROOT = os.environ.get('STATIC_ROOT', os.path.join(BASE_DIR, 'var', 'static'))
 
 CHANNEL_LAYERS = {
     "default": {
@@ -108,12 +113,14 @@ CHANNEL_LAYERS = {
     },
 }
 
-# The post's worker log shows the consumers' log.debug lines ("chat connect
-# room=..."), so the chat logger prints at DEBUG, message only.
+# Deviation C9: the post's worker log shows the consumers' log.debug lines
+# ("chat connect room=..."), so in development the chat logger prints at
+# DEBUG, message only; production logs INFO and up (LOG_LEVEL overrides).
+LOG_LEVEL = os.environ.get('LOG_LEVEL', 'DEBUG' if DEBUG else 'INFO')
 LOGGING = {
     'version': 1,
     'disable_existing_loggers': False,
     'formatters': {'bare': {'format': '%(message)s'}},
     'handlers': {'console': {'class': 'logging.StreamHandler', 'formatter': 'bare'}},
-    'loggers': {'chat': {'handlers': ['console'], 'level': 'DEBUG', 'propagate': False}},
+    'loggers': {'chat': {'handlers': ['console'], 'level': LOG_LEVEL, 'propagate': False}},
 }

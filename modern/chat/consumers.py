@@ -39,16 +39,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # before accept makes daphne answer the handshake with 403.
         label = self.scope['url_route']['kwargs'].get('label')
         if label is None:
-            log.debug('invalid ws path=%s', self.scope['path'])
+            log.debug('invalid ws path=%.200s', self.scope['path'])
             return await self.close()
         room = await get_room(label)
         if room is None:
-            log.debug('ws room does not exist label=%s', label)
+            log.debug('ws room does not exist label=%.200s', label)
             return await self.close()
 
         # ASGI makes the client address optional (the test communicator sends none).
         host, port = self.scope.get('client') or ('-', '-')
-        log.debug('chat connect room=%s client=%s:%s path=%s reply_channel=%s',
+        log.debug('chat connect room=%s client=%s:%s path=%.200s reply_channel=%s',
             room.label, host, port, self.scope['path'], self.channel_name)
 
         self.label = room.label
@@ -61,9 +61,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # connect() takes no more messages.
         room = await get_room(self.label)
         if room is None:
-            log.debug('recieved message, buy room does not exist label=%s', self.label)
+            log.debug('received message, but the room does not exist label=%s', self.label)
             return
-        log.debug('recieved message, room exist label=%s', room.label)
+        log.debug('received message, room exists label=%s', room.label)
 
         # Parse out a chat message from the frame, bailing if it doesn't
         # conform to the expected message format.
@@ -76,10 +76,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             log.debug("ws message isn't json text=%.200s", text_data)
             return
         if not isinstance(data, dict):
-            log.debug("ws message isn't a json object data=%s", data)
+            log.debug("ws message isn't a json object data=%.200s", data)
             return
         if set(data.keys()) != set(('handle', 'message')):
-            log.debug("ws message unexpected format data=%s", data)
+            log.debug("ws message unexpected format data=%.200s", data)
             return
         if not all(isinstance(value, str) for value in data.values()) or not data['message']:
             log.debug("ws message needs a string handle and a non-empty string message data=%.200s", data)
@@ -89,7 +89,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 len(data['handle']), len(data['message']), TOO_BIG)
             return await self.close(code=TOO_BIG)
 
-        log.debug('chat message room=%s handle=%s message=%s',
+        log.debug('chat message room=%s handle=%.200s message=%.200s',
             room.label, data['handle'], data['message'])
         m = await database_sync_to_async(room.messages.create)(**data)
 

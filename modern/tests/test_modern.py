@@ -3,6 +3,8 @@ The modern port's consumer driven through Channels 4's WebsocketCommunicator
 against the real ASGI application (routing, origin check and all), and its
 page views through Django's test client.
 """
+import json
+import logging
 import os
 import re
 import subprocess
@@ -13,6 +15,7 @@ from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.contrib.staticfiles import finders
 
+from chat import consumers
 from chat.models import Message, Room
 from vikander.asgi import application
 
@@ -109,6 +112,23 @@ def test_frames_that_are_not_a_chat_message_are_dropped(chat_log):
 
 
 @db
+def test_user_data_in_the_log_is_cut_short(chat_log):
+    Room.objects.create(label='known-room')
+    big = 'x' * 100000
+
+    async def scenario():
+        client, _ = await connect()
+        for text in (big, json.dumps([big]), json.dumps({big: 1}), json.dumps({'handle': 1, 'message': big})):
+            await client.send_to(text_data=text)
+        await client.send_json_to({'handle': 'h' * 50, 'message': big[:2000]})
+        return await client.receive_json_from()
+
+    assert async_to_sync(scenario)()['handle'] == 'h' * 50
+    assert "ws message isn't json text=xxx" in chat_log.text
+    assert max(len(line) for line in chat_log.messages) < 500
+
+
+@db
 def test_the_pages(client):
     assert b'href="/chat/new/"' in client.get('/chat/').content
 
@@ -129,6 +149,14 @@ def test_the_pages(client):
 
     for path in ('/chat/%s/' % ('a' * 51), '/chat/caf%C3%A9/', '/chat//'):
         assert client.get(path).status_code == 404, path
+
+
+@db
+def test_inputs_refuse_more_than_the_consumer_stores(client):
+    # The shared room.html's maxlength must be this consumer's limits too.
+    html = client.get('/chat/limits/').content.decode()
+    assert re.findall(r'<input id="handle"[^>]* maxlength="(\d+)"', html) == [str(consumers.MAX_HANDLE)]
+    assert re.findall(r'<input id="message"[^>]* maxlength="(\d+)"', html) == [str(consumers.MAX_MESSAGE)]
 
 
 @db
@@ -161,7 +189,22 @@ def test_production_mode_refuses_to_start_without_a_secret_key():
     assert 'DEBUG=0 is production mode: set SECRET_KEY in the environment.' in result.stdout
 
 
+KEY = 'a-long-and-random-production-key-q7Zx9Lm2Pw4Rt6Yv8Bn0Cs3Df5Gh1Jk'
+
+
 def test_check_deploy_has_nothing_to_report():
-    result = manage('check', '--deploy', SECRET_KEY='a-long-and-random-production-key-q7Zx9Lm2Pw4Rt6Yv8Bn0Cs3Df5Gh1Jk')
+    result = manage('check', '--deploy', SECRET_KEY=KEY)
     assert result.returncode == 0, result.stdout
     assert 'System check identified no issues (0 silenced).' in result.stdout
+
+
+def test_collectstatic_gathers_the_shared_files(tmp_path):
+    result = manage('collectstatic', '--noinput', SECRET_KEY=KEY, STATIC_ROOT=str(tmp_path))
+    assert result.returncode == 0, result.stdout
+    assert (tmp_path / 'assets' / 'js' / 'chat.js').read_bytes() == open(finders.find('assets/js/chat.js'), 'rb').read()
+
+
+def test_production_logs_info_and_up():
+    result = manage('shell', '--no-imports', '-c', 'import logging; print(logging.getLogger("chat").level)',
+                    SECRET_KEY=KEY)
+    assert result.stdout.split() == [str(logging.INFO)], result.stdout

@@ -106,6 +106,9 @@ if not DEBUG:
 
 STATIC_URL = '/static/'
 STATICFILES_DIRS = [os.path.join(REPO_ROOT, 'static')]
+# Where `collectstatic` gathers them for the web server in front of daphne;
+# Django 5.2's admin files differ from 1.11's, so not the legacy folder.
+STATIC_ROOT = os.environ.get('STATIC_ROOT', os.path.join(REPO_ROOT, 'var', 'static-modern'))
 
 # Channels 4 keeps only groups and channel messages in Redis: the consumers
 # run inside daphne, so there is no ROUTING here and no runworker.
@@ -119,11 +122,13 @@ CHANNEL_LAYERS = {
 }
 
 # The consumers' log.debug lines ("chat connect room=...") print as in the
-# legacy worker log: the chat logger at DEBUG, message only.
+# legacy worker log: the chat logger at DEBUG in development, message only;
+# production logs INFO and up (LOG_LEVEL overrides).
+LOG_LEVEL = os.environ.get('LOG_LEVEL', 'DEBUG' if DEBUG else 'INFO')
 LOGGING = {
     'version': 1,
     'disable_existing_loggers': False,
     'formatters': {'bare': {'format': '%(message)s'}},
     'handlers': {'console': {'class': 'logging.StreamHandler', 'formatter': 'bare'}},
-    'loggers': {'chat': {'handlers': ['console'], 'level': 'DEBUG', 'propagate': False}},
+    'loggers': {'chat': {'handlers': ['console'], 'level': LOG_LEVEL, 'propagate': False}},
 }

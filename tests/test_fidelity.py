@@ -1,0 +1,33 @@
+"""
+`make fidelity`: every hunk between the post's code (docs/post.md) and the
+replica names its ledger entry, and docs/fidelity.md is the current report.
+"""
+import io
+import os
+
+import pytest
+
+import fidelity
+
+
+def test_every_hunk_names_a_ledger_entry():
+    _, unledgered, _ = fidelity.report()
+    assert unledgered == []
+
+
+@pytest.mark.skipif(not os.path.exists(fidelity.POST_TEXT), reason='the post itself is not beside the project')
+def test_the_kept_copy_is_the_posts_code():
+    _, _, unlike = fidelity.report()
+    assert len(fidelity.snippets()) == 13 and unlike == []
+
+
+def test_the_committed_report_is_current():
+    with io.open(fidelity.REPORT, encoding='utf-8') as handle:
+        assert handle.read() == fidelity.report()[0], 'run make fidelity'
+
+
+def test_an_unmarked_change_is_caught(tmpdir):
+    # The check itself can fail: a post line changed with no marker above it.
+    snippet = fidelity.Snippet(99, 'chat/routing.py', None,
+                               fidelity.read(os.path.join(fidelity.ROOT, 'chat', 'routing.py')).replace('ws_receive)', 'ws_other)'))
+    assert [hunk.ids for hunk in fidelity.hunks(snippet)] == [[]]
