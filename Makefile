@@ -42,13 +42,14 @@ PROXY_PORT ?= 8443
 run-production: setup-legacy migrate
 	tools/install-system-packages $(PRODUCTION_PACKAGES)
 	DEBUG=0 STATIC_ROOT=$(CURDIR)/var/static $(LEGACY)/bin/python manage.py collectstatic --noinput -v0
-	DEBUG=0 STATIC_ROOT=$(CURDIR)/var/static PROXY_PORT=$(PROXY_PORT) $(WITH_LEGACY) honcho start -f Procfile
+	DEBUG=0 STATIC_ROOT=$(CURDIR)/var/static PROXY_PORT=$(PROXY_PORT) UPSTREAM=$(BIND):$(PORT) \
+		$(WITH_LEGACY) honcho start -f Procfile
 
 run-modern-production: setup-modern
 	tools/install-system-packages $(PRODUCTION_PACKAGES)
 	cd modern && DEBUG=0 ../$(MODERN)/bin/python manage.py migrate --noinput
 	cd modern && DEBUG=0 STATIC_ROOT=$(CURDIR)/var/static-modern ../$(MODERN)/bin/python manage.py collectstatic --noinput -v0
-	DEBUG=0 STATIC_ROOT=$(CURDIR)/var/static-modern PROXY_PORT=$(PROXY_PORT) PORT=$(MODERN_PORT) \
+	DEBUG=0 STATIC_ROOT=$(CURDIR)/var/static-modern PROXY_PORT=$(PROXY_PORT) PORT=$(MODERN_PORT) UPSTREAM=$(BIND):$(MODERN_PORT) \
 		REDIS_URL=$(MODERN_REDIS_URL) $(WITH_MODERN) honcho start -f modern/Procfile
 
 test: setup-legacy setup-modern $(TOOLS)/.installed check-py35

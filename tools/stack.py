@@ -199,7 +199,7 @@ class Stack(object):
         wait_for(self.daphne_listening, 30, 'daphne on port %d' % self.port)
 
     def start_proxy(self):
-        env = dict(self.env, PROXY_PORT=str(self.proxy_port), PORT=str(self.port), BIND='127.0.0.1',
+        env = dict(self.env, PROXY_PORT=str(self.proxy_port), UPSTREAM='127.0.0.1:%d' % self.port, BIND='127.0.0.1',
                    PROXY_DIR=os.path.join(self.workdir, 'proxy'))
         self.proxy = Process('proxy', [os.path.join(ROOT, 'tools', 'proxy')], ROOT, env, self.workdir)
         wait_for(lambda: port_open(self.proxy_port) or not self.proxy.alive(), 15, 'nginx')
