@@ -91,15 +91,10 @@ class Fuzzer(object):
             self.last_row = rows[-1][0]
         return [(handle, message) for _, handle, message in rows]
 
-    def reopen(self):
-        if self.sock is not None:
-            self.sock.close()
-        self.sock = join(self.stack, ROOM)
-        self.reopened += 1
-
     def send(self, kind, payload):
         if self.sock is None:
-            self.reopen()
+            self.sock = join(self.stack, ROOM)
+            self.reopened += 1
         if kind == 'binary':
             self.sock.send_binary(payload)
         else:
@@ -109,7 +104,8 @@ class Fuzzer(object):
         self.sent += 1
 
     def outcome(self):
-        """('probed',) once the probe came back, else how the socket ended."""
+        """('probed', probe) once the probe came back, else how the socket
+        ended (next_event's ('closed', code) or ('dropped',))."""
         self.probes += 1
         probe = 'probe %d' % self.probes
         try:

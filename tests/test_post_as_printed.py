@@ -20,9 +20,9 @@ from test_e2e import join, rows, say, silent
 
 @pytest.fixture(scope='module')
 def post():
-    copy = tempfile.mkdtemp(prefix='chat-post-')
+    copy = lay_post_over(tempfile.mkdtemp(prefix='chat-post-'))
     try:
-        with Stack('legacy', root=lay_post_over(copy + '/replica')) as running:
+        with Stack('legacy', root=copy) as running:
             yield running
     finally:
         shutil.rmtree(copy)

@@ -156,7 +156,7 @@ def lay_post_over(destination):
     """A copy of the replica at `destination` with every complete file of
     the post's code as printed in its place (fragments of settings.py
     excepted): the post's own code, in the post's own files."""
-    os.makedirs(destination)
+    os.makedirs(destination, exist_ok=True)
     for name in ('manage.py', 'vikander', 'chat', 'templates', 'static'):
         source = os.path.join(ROOT, name)
         target = os.path.join(destination, name)
