@@ -36,51 +36,51 @@ run-modern: setup-modern
 	$(WITH_MODERN) PORT=$(MODERN_PORT) REDIS_URL=$(MODERN_REDIS_URL) honcho start -f modern/Procfile web redis
 
 # Production mode (DEBUG=0, SECRET_KEY from the environment): collectstatic,
-# then the whole Procfile, nginx with TLS in front (tools/proxy) included, on
+# then the whole Procfile, nginx with TLS in front (ops/proxy) included, on
 # https://127.0.0.1:PROXY_PORT/.
 PROXY_PORT ?= 8443
 run-production: setup-legacy migrate
-	tools/install-system-packages $(PRODUCTION_PACKAGES)
+	setup/install-system-packages $(PRODUCTION_PACKAGES)
 	DEBUG=0 STATIC_ROOT=$(CURDIR)/var/static $(LEGACY)/bin/python manage.py collectstatic --noinput -v0
 	DEBUG=0 STATIC_ROOT=$(CURDIR)/var/static PROXY_PORT=$(PROXY_PORT) UPSTREAM=$(BIND):$(PORT) \
 		$(WITH_LEGACY) honcho start -f Procfile
 
 run-modern-production: setup-modern
-	tools/install-system-packages $(PRODUCTION_PACKAGES)
+	setup/install-system-packages $(PRODUCTION_PACKAGES)
 	cd modern && DEBUG=0 ../$(MODERN)/bin/python manage.py migrate --noinput
 	cd modern && DEBUG=0 STATIC_ROOT=$(CURDIR)/var/static-modern ../$(MODERN)/bin/python manage.py collectstatic --noinput -v0
 	DEBUG=0 STATIC_ROOT=$(CURDIR)/var/static-modern PROXY_PORT=$(PROXY_PORT) PORT=$(MODERN_PORT) UPSTREAM=$(BIND):$(MODERN_PORT) \
 		REDIS_URL=$(MODERN_REDIS_URL) $(WITH_MODERN) honcho start -f modern/Procfile
 
 test: setup-legacy setup-modern $(TOOLS)/.installed check-py35
-	tools/install-system-packages $(TEST_PACKAGES)
+	setup/install-system-packages $(TEST_PACKAGES)
 	$(WITH_LEGACY) python -m pytest tests
 	cd modern && ../$(MODERN)/bin/python -m pytest tests
 	$(MAKE) conformance
-	cd scenarios && ../$(TOOLS)/bin/python -m pytest
+	$(TOOLS)/bin/python -m pytest blackbox
 
 # Every scenario on both stacks; writes artefacts/comparison.md and .html,
 # copies the Markdown to docs/comparison.md, prints the table.
 compare: setup-legacy setup-modern $(TOOLS)/.installed
-	cd scenarios && ../$(TOOLS)/bin/python -m pytest test_scenarios.py
+	$(TOOLS)/bin/python -m pytest blackbox/test_scenarios.py
 	cp artefacts/comparison.md docs/comparison.md
 
 # The picture in the README: a room mid-conversation on the legacy stack.
 screenshots: setup-legacy $(TOOLS)/.installed
-	tools/install-system-packages $(TEST_PACKAGES)
-	cd scenarios && STACKS=legacy ../$(TOOLS)/bin/python -m pytest test_browser.py -k two_pages
+	setup/install-system-packages $(TEST_PACKAGES)
+	STACKS=legacy $(TOOLS)/bin/python -m pytest blackbox/test_browser.py -k two_pages
 	cp artefacts/legacy-room.png docs/screenshot-room.png
 
 setup-legacy: $(LEGACY)/.installed packages
 setup-modern: $(MODERN)/.installed packages
 packages:
-	tools/install-system-packages $(RUN_PACKAGES)
+	setup/install-system-packages $(RUN_PACKAGES)
 
 # The legacy virtualenv: CPython 3.5 or 3.6, pip/setuptools old enough to
 # build 2017 sdists, then every pinned package and nothing else.
 $(LEGACY)/.installed: requirements-bootstrap.txt requirements-legacy.txt
 	rm -rf $(LEGACY)
-	"$$(tools/find-python 3.5 3.6)" -m venv $(LEGACY)
+	"$$(setup/find-python 3.5 3.6)" -m venv $(LEGACY)
 	$(LEGACY)/bin/pip install -q -r requirements-bootstrap.txt
 	$(LEGACY)/bin/pip install -q --no-deps -r requirements-legacy.txt
 	$(LEGACY)/bin/pip check
@@ -93,8 +93,8 @@ $(MODERN)/.installed: requirements-modern.txt
 $(TOOLS)/.installed: requirements-tools.txt
 $(MODERN)/.installed $(TOOLS)/.installed:
 	rm -rf $(@D)
-	python="$$(tools/find-python $(CURRENT_PYTHONS))" && \
-	{ "$$python" -c 'import ensurepip' 2>/dev/null || tools/install-system-packages python3-venv; } && \
+	python="$$(setup/find-python $(CURRENT_PYTHONS))" && \
+	{ "$$python" -c 'import ensurepip' 2>/dev/null || setup/install-system-packages python3-venv; } && \
 	"$$python" -m venv $(@D)
 	$(@D)/bin/pip install -q --no-deps -r $<
 	$(@D)/bin/pip check
@@ -107,35 +107,35 @@ migrate: $(LEGACY)/.installed
 # Every legacy source file must stay valid Python 3.5: no f-strings, no
 # variable annotations, nothing newer.
 check-py35: $(TOOLS)/.installed
-	$(TOOLS)/bin/vermin --no-tips --violations -t=3.5- manage.py vikander chat tests tools/stack.py tools/fidelity.py
+	$(TOOLS)/bin/vermin --no-tips --violations -t=3.5- manage.py vikander chat tests harness qa/fidelity.py qa/__init__.py
 
 # The post's thirteen code blocks (docs/post.md) against the replica:
 # writes docs/fidelity.md; fails on a hunk with no ledger entry.
 .PHONY: fidelity
 fidelity: $(TOOLS)/.installed
-	$(TOOLS)/bin/python tools/fidelity.py
+	$(TOOLS)/bin/python -m qa.fidelity
 
 # Re-fetch the third-party front-end files and check their checksums.
 assets:
-	tools/fetch-assets
+	setup/fetch-assets
 
 # WebSocket conformance: the Autobahn|Testsuite fuzzing client (CPython 2.7
 # only) against an echo endpoint on each stack, reports in
 # artefacts/conformance/. Fails only when the harness breaks, not on failed
 # cases. Cases 1-7 and 10 (about 20 s a stack); CONFORMANCE_CASES='9.*' to
-# choose others (tools/conformance says why 9, 12 and 13 are left out).
+# choose others (qa/conformance.py says why 9, 12 and 13 are left out).
 CONFORMANCE := var/venv-conformance
 
 .PHONY: conformance
 conformance: setup-legacy setup-modern $(TOOLS)/.installed $(CONFORMANCE)/.installed
-	$(TOOLS)/bin/python tools/conformance
+	$(TOOLS)/bin/python -m qa.conformance
 
 # CPython 2.7 has no venv module: virtualenv 16.7.12 (one module, no
 # dependencies; virtualenv 20 on 2.7 would pull in several backports) is
 # installed into var/ and run from there.
 $(CONFORMANCE)/.installed: requirements-bootstrap.txt requirements-conformance.txt
 	rm -rf $(CONFORMANCE) var/virtualenv-py27
-	py27="$$(tools/find-python 2.7)" && \
+	py27="$$(setup/find-python 2.7)" && \
 	"$$py27" -m pip install -q --disable-pip-version-check --target var/virtualenv-py27 virtualenv==16.7.12 && \
 	PYTHONPATH=var/virtualenv-py27 "$$py27" -m virtualenv -q --no-download $(CONFORMANCE)
 	$(CONFORMANCE)/bin/pip install -q -r requirements-bootstrap.txt

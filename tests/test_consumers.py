@@ -6,6 +6,7 @@ in-memory channel layer and HttpClient, which plays daphne's part.
 from channels import Group
 from channels.tests import ChannelTestCase, HttpClient
 
+from chat.consumers import MAX_HANDLE, MAX_MESSAGE
 from chat.models import Message, Room
 
 ROOM = '/chat/known-room/'
@@ -58,12 +59,16 @@ class ConnectTests(ConsumerTestCase):
         self.assertNothingFor(client)
 
 
-class ReceiveTests(ConsumerTestCase):
+class TwoMembersTestCase(ConsumerTestCase):
+    """alice and bob, both in the known room."""
 
     def setUp(self):
-        super(ReceiveTests, self).setUp()
+        super(TwoMembersTestCase, self).setUp()
         self.alice = self.connect()
         self.bob = self.connect()
+
+
+class ReceiveTests(TwoMembersTestCase):
 
     def test_a_message_is_stored_and_broadcast(self):
         self.say(self.alice, {'handle': 'alice', 'message': 'hello'})
@@ -145,21 +150,17 @@ class DisconnectTests(ConsumerTestCase):
         self.assertEqual(member.receive(), 'still here')
 
 
-class LimitTests(ConsumerTestCase):
-
-    def setUp(self):
-        super(LimitTests, self).setUp()
-        self.alice = self.connect()
-        self.bob = self.connect()
+class LimitTests(TwoMembersTestCase):
 
     def test_the_longest_handle_and_message_are_stored(self):
-        self.say(self.alice, {'handle': 'h' * 50, 'message': 'm' * 2000})
-        self.assertEqual(self.bob.receive()['message'], 'm' * 2000)
+        self.say(self.alice, {'handle': 'h' * MAX_HANDLE, 'message': 'm' * MAX_MESSAGE})
+        self.assertEqual(self.bob.receive()['message'], 'm' * MAX_MESSAGE)
         self.assertEqual(Message.objects.count(), 1)
 
     def test_a_longer_one_closes_the_socket_with_4009(self):
         # Deviation C12: the post stores any length.
-        for data in ({'handle': 'h' * 51, 'message': 'm'}, {'handle': 'h', 'message': 'm' * 2001}):
+        for data in ({'handle': 'h' * (MAX_HANDLE + 1), 'message': 'm'},
+                     {'handle': 'h', 'message': 'm' * (MAX_MESSAGE + 1)}):
             with self.assertLogs('chat.consumers', 'DEBUG') as logs:
                 self.say(self.alice, data)
             self.assertEqual(self.alice.receive(), {'close': 4009})

@@ -3,14 +3,14 @@ End to end with no test doubles: a real redis-server, a real daphne and a
 real runworker on free loopback ports, real WebSocket clients.
 """
 import json
-import os
-import sqlite3
 from urllib.request import urlopen
 
 import pytest
 import websocket
 
-from stack import Stack
+from chat.consumers import MAX_HANDLE, MAX_MESSAGE
+from harness.client import join, rows, say, silent
+from harness.stack import Stack
 
 
 @pytest.fixture(scope='module')
@@ -18,41 +18,6 @@ def stack():
     with Stack('legacy') as running:
         yield running
         print(running.logs())
-
-
-def join(stack, label):
-    urlopen(stack.url + '/chat/%s/' % label).read()  # the page creates the room
-    return websocket.create_connection(stack.ws_url + '/chat/%s/' % label, timeout=10)
-
-
-def say(sock, handle, message):
-    sock.send(json.dumps({'handle': handle, 'message': message}))
-
-
-def settings_env(module):
-    """Runs a stack on a test-only settings module from tests/."""
-    return {'DJANGO_SETTINGS_MODULE': module, 'PYTHONPATH': os.path.dirname(os.path.abspath(__file__))}
-
-
-def silent(sock, seconds=1.5):
-    sock.settimeout(seconds)
-    try:
-        frame = sock.recv()
-    except websocket.WebSocketTimeoutException:
-        return True
-    finally:
-        sock.settimeout(10)
-    raise AssertionError('unexpected frame %r' % frame)
-
-
-def rows(stack, label):
-    db = sqlite3.connect(os.path.join(stack.workdir, 'db.sqlite3'))
-    try:
-        return db.execute(
-            'SELECT handle, message FROM chat_message JOIN chat_room ON chat_room.id = room_id '
-            'WHERE label = ? ORDER BY chat_message.id', (label,)).fetchall()
-    finally:
-        db.close()
 
 
 def test_two_members_chat_and_another_room_hears_nothing(stack):
@@ -91,8 +56,8 @@ def test_user_data_in_the_log_is_cut_short(stack):
     big = 'x' * 100000
     for text in (big, json.dumps([big]), json.dumps({big: 1}), json.dumps({'handle': 1, 'message': big})):
         sock.send(text)
-    say(sock, 'h' * 50, big[:2000])
-    assert json.loads(sock.recv())['handle'] == 'h' * 50
+    say(sock, 'h' * MAX_HANDLE, big[:MAX_MESSAGE])
+    assert json.loads(sock.recv())['handle'] == 'h' * MAX_HANDLE
     lines = stack.workers[0].output().splitlines()
     assert any(line.startswith("ws message isn't json text=xxx") for line in lines)
     assert max(len(line) for line in lines) < 500

@@ -1,6 +1,6 @@
 """
 What goes wrong, and what survives, when a process of the legacy stack
-fails: real redis-server, daphne and runworker processes (tools/stack.py),
+fails: real redis-server, daphne and runworker processes (harness/stack.py),
 real signals, real WebSocket clients. Every assertion is what was observed
 by running the fault, not what the documentation promises.
 
@@ -20,11 +20,11 @@ import pytest
 import redis
 import websocket
 
-from stack import Stack, wait_for
-from test_e2e import join, rows, say, settings_env, silent
+from harness.client import join, rows, say, silent
+from harness.stack import Stack, fixture_settings, wait_for
 
 # The replica's settings with a 3 s channel expiry instead of asgi_redis's 60 s.
-SHORT_EXPIRY = settings_env('faults.settings')
+SHORT_EXPIRY = fixture_settings('short_expiry_settings')
 
 
 def start(**kwargs):
@@ -128,7 +128,7 @@ def test_killed_worker_messages_wait_in_redis_and_are_handled_once_when_a_worker
 
 @pytest.mark.slow
 def test_past_the_channel_expiry_a_waiting_message_vanishes_without_a_trace():
-    # CHANNEL_LAYERS CONFIG "expiry" set to 3 s by tests/faults/settings.py;
+    # CHANNEL_LAYERS CONFIG "expiry" set to 3 s by tests/fixtures/short_expiry_settings.py;
     # every process of the stack (daphne too) reads it.
     stack = start(env=SHORT_EXPIRY)
     try:

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-import fidelity
+from qa import fidelity
 
 
 def test_every_hunk_names_a_ledger_entry():

@@ -13,9 +13,9 @@ from urllib.request import urlopen
 import pytest
 import websocket
 
-from fidelity import lay_post_over
-from stack import Stack, wait_for
-from test_e2e import join, rows, say, silent
+from harness.client import join, rows, say, silent
+from harness.stack import Stack, wait_for
+from qa.fidelity import lay_post_over
 
 
 @pytest.fixture(scope='module')

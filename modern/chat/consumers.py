@@ -3,6 +3,7 @@ import logging
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.security.websocket import WebsocketDenier
 
 from .models import Room
 
@@ -34,13 +35,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def connect(self):
         # ws_connect
-        # The URL router parsed the path already; the catch-all route in
-        # routing.py brings every other path here without a label. A close
-        # before accept makes daphne answer the handshake with 403.
-        label = self.scope['url_route']['kwargs'].get('label')
-        if label is None:
-            log.debug('invalid ws path=%.200s', self.scope['path'])
-            return await self.close()
+        # The URL router parsed the path already (routing.py); every other
+        # path went to UnknownPath. A close before accept makes daphne answer
+        # the handshake with 403.
+        label = self.scope['url_route']['kwargs']['label']
         room = await get_room(label)
         if room is None:
             log.debug('ws room does not exist label=%.200s', label)
@@ -105,3 +103,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # A refused socket (closed before accept) joined no group.
         if self.label is not None:
             await self.channel_layer.group_discard('chat-' + self.label, self.channel_name)
+
+
+class UnknownPath(WebsocketDenier):
+    """Any path but a room's: refused before accept (403), and logged."""
+
+    async def connect(self):
+        log.debug('invalid ws path=%.200s', self.scope['path'])
+        await super().connect()

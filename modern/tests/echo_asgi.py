@@ -1,7 +1,7 @@
 """
 The modern port's ASGI application with every WebSocket path routed to an
 echo consumer: the endpoint `make conformance` fuzzes with the Autobahn
-testsuite (tools/conformance). Served as `daphne echo_asgi:application`
+testsuite (qa/conformance.py). Served as `daphne echo_asgi:application`
 with modern/tests on PYTHONPATH; pages still go through the chat views.
 """
 from vikander.asgi import application as chat_application  # sets Django up first

@@ -120,10 +120,10 @@ def test_user_data_in_the_log_is_cut_short(chat_log):
         client, _ = await connect()
         for text in (big, json.dumps([big]), json.dumps({big: 1}), json.dumps({'handle': 1, 'message': big})):
             await client.send_to(text_data=text)
-        await client.send_json_to({'handle': 'h' * 50, 'message': big[:2000]})
+        await client.send_json_to({'handle': 'h' * consumers.MAX_HANDLE, 'message': big[:consumers.MAX_MESSAGE]})
         return await client.receive_json_from()
 
-    assert async_to_sync(scenario)()['handle'] == 'h' * 50
+    assert async_to_sync(scenario)()['handle'] == 'h' * consumers.MAX_HANDLE
     assert "ws message isn't json text=xxx" in chat_log.text
     assert max(len(line) for line in chat_log.messages) < 500
 
@@ -165,7 +165,8 @@ def test_a_longer_message_or_handle_closes_the_socket_with_4009():
 
     async def scenario():
         codes = []
-        for data in ({'handle': 'h' * 51, 'message': 'm'}, {'handle': 'h', 'message': 'm' * 2001}):
+        for data in ({'handle': 'h' * (consumers.MAX_HANDLE + 1), 'message': 'm'},
+                     {'handle': 'h', 'message': 'm' * (consumers.MAX_MESSAGE + 1)}):
             client, _ = await connect()
             await client.send_json_to(data)
             codes.append((await client.receive_output())['code'])

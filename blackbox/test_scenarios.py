@@ -10,24 +10,16 @@ import os
 import pytest
 
 import report
+from report import expected
 from scenarios import SCENARIOS
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-EXPECTED_PATH = os.path.join(HERE, 'expected.json')
-OBSERVED = {}
-
-
-def expected():
-    with open(EXPECTED_PATH, encoding='utf-8') as handle:
-        return json.load(handle)
 
 
 @pytest.mark.parametrize('run', SCENARIOS, ids=[run.__name__ for run in SCENARIOS])
 def test_scenario(stack, run):
     observed = json.loads(json.dumps(run(stack)))  # as the report stores it
-    OBSERVED.setdefault(stack.name, {})[run.__name__] = observed
+    report.OBSERVED.setdefault(stack.kind, {})[run.__name__] = observed
     if not os.environ.get('RECORD'):
-        assert observed == expected()[stack.name][run.__name__]
+        assert observed == expected()[stack.kind][run.__name__]
 
 
 def test_every_difference_is_explained_and_every_explanation_is_a_difference():

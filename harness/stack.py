@@ -1,9 +1,10 @@
 """
 Starts a whole chat stack on free loopback ports for tests: its own
-redis-server, a fresh SQLite database, daphne, and (for the legacy stack)
-runworker processes. Shared by the legacy tests (CPython 3.5/3.6) and the
-scenario suite (current CPython), so it stays valid Python 3.5 and uses
-only the standard library.
+redis-server, a fresh SQLite database, daphne, (for the legacy stack)
+runworker processes, and (for production) nginx in front. Shared by the
+legacy tests (CPython 3.5/3.6), the black-box suites and the QA drivers
+(current CPython), so it stays valid Python 3.5 and uses only the standard
+library.
 """
 import atexit
 import ctypes
@@ -19,9 +20,11 @@ from urllib.request import HTTPRedirectHandler, build_opener
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# What each stack runs, from the folder it runs in. The same command lines
-# stand in the Procfile, the Dockerfile's compose services and the Makefile.
-KINDS = {
+# What each stack runs, from the folder it runs in: the Procfile's `web` and
+# `worker` lines (modern/Procfile's `web`), with the port filled in and
+# without ops/respawn, since tests stop and start workers themselves.
+# tests/test_stack.py checks that they still match.
+STACKS = {
     'legacy': {
         'cwd': ROOT,
         'venv': os.path.join(ROOT, 'var', 'venv-legacy'),
@@ -35,6 +38,16 @@ KINDS = {
         'worker': None,
     },
 }
+
+
+def selected():
+    """The stacks the suites run on: all, unless the STACKS variable names fewer."""
+    return os.environ.get('STACKS', ','.join(sorted(STACKS))).split(',')
+
+
+def fixture_settings(module):
+    """The environment that runs a stack on a settings module of tests/fixtures/."""
+    return {'DJANGO_SETTINGS_MODULE': 'tests.fixtures.' + module, 'PYTHONPATH': ROOT}
 
 
 class NoRedirect(HTTPRedirectHandler):
@@ -121,7 +134,7 @@ class Stack(object):
     database, starts daphne and one worker; `url` is its base address.
     `asgi` replaces the target daphne serves (e.g. a test-only application).
     `proxy=True` is production's front as `make run-production` has it:
-    collectstatic, then nginx with TLS (tools/proxy) before daphne; `url`
+    collectstatic, then nginx with TLS (ops/proxy) before daphne; `url`
     and `ws_url` then lead through nginx, `daphne_url` past it.
     `root` runs the code of another checkout of the replica (the post's code
     laid over a copy, say) with this one's virtualenv.
@@ -129,8 +142,8 @@ class Stack(object):
     """
 
     def __init__(self, kind, workers=1, env=None, workdir=None, asgi=None, proxy=False, root=None):
-        self.kind = dict(KINDS[kind], cwd=root) if root else KINDS[kind]
-        self.name = kind
+        self.config = dict(STACKS[kind], cwd=root) if root else STACKS[kind]
+        self.kind = kind
         self.asgi = asgi
         self.own_workdir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix='chat-%s-' % kind)
@@ -150,7 +163,7 @@ class Stack(object):
             'REDIS_URL': 'redis://127.0.0.1:%d' % self.redis_port,
             'DATABASE_URL': 'sqlite:///' + os.path.join(self.workdir, 'db.sqlite3'),
             'STATIC_ROOT': os.path.join(self.workdir, 'static'),
-            'PATH': os.path.join(self.kind['venv'], 'bin') + os.pathsep + os.environ['PATH'],
+            'PATH': os.path.join(self.config['venv'], 'bin') + os.pathsep + os.environ['PATH'],
         })
         self.env.update(env or {})
         self.redis = None
@@ -165,7 +178,7 @@ class Stack(object):
                 self.run(['python', 'manage.py', 'collectstatic', '--noinput', '-v0'])
                 self.start_proxy()
             self.start_daphne()
-            for _ in range(workers if self.kind['worker'] else 0):
+            for _ in range(workers if self.config['worker'] else 0):
                 self.start_worker()
             wait_for(self.http_ready, 30, 'a page from %s' % self.url)
         except Exception:
@@ -174,15 +187,15 @@ class Stack(object):
 
     def argv(self, template):
         argv = [part.format(port=self.port) for part in template]
-        argv[0] = os.path.join(self.kind['venv'], 'bin', argv[0])
+        argv[0] = os.path.join(self.config['venv'], 'bin', argv[0])
         return argv
 
     def run(self, template):
-        subprocess.check_call(self.argv(template), cwd=self.kind['cwd'], env=self.env)
+        subprocess.check_call(self.argv(template), cwd=self.config['cwd'], env=self.env)
 
     def spawn(self, name, argv):
         self.serial += 1
-        return Process('%s-%d' % (name, self.serial), argv, self.kind['cwd'], self.env, self.workdir)
+        return Process('%s-%d' % (name, self.serial), argv, self.config['cwd'], self.env, self.workdir)
 
     def start_redis(self):
         self.redis = self.spawn('redis', [
@@ -192,7 +205,7 @@ class Stack(object):
         wait_for(lambda: port_open(self.redis_port), 15, 'redis-server')
 
     def start_daphne(self):
-        argv = self.argv(self.kind['daphne'])
+        argv = self.argv(self.config['daphne'])
         if self.asgi:
             argv[-1] = self.asgi
         self.daphne = self.spawn('daphne', argv)
@@ -201,7 +214,7 @@ class Stack(object):
     def start_proxy(self):
         env = dict(self.env, PROXY_PORT=str(self.proxy_port), UPSTREAM='127.0.0.1:%d' % self.port, BIND='127.0.0.1',
                    PROXY_DIR=os.path.join(self.workdir, 'proxy'))
-        self.proxy = Process('proxy', [os.path.join(ROOT, 'tools', 'proxy')], ROOT, env, self.workdir)
+        self.proxy = Process('proxy', [os.path.join(ROOT, 'ops', 'proxy')], ROOT, env, self.workdir)
         wait_for(lambda: port_open(self.proxy_port) or not self.proxy.alive(), 15, 'nginx')
         if not self.proxy.alive():
             raise RuntimeError('nginx exited:\n' + self.proxy.output())
@@ -223,7 +236,7 @@ class Stack(object):
         return True
 
     def start_worker(self):
-        worker = self.spawn('worker', self.argv(self.kind['worker']))
+        worker = self.spawn('worker', self.argv(self.config['worker']))
         self.workers.append(worker)
         wait_for(lambda: 'Listening on channels' in worker.output() or not worker.alive(),
                  30, 'runworker')

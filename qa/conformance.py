@@ -1,11 +1,10 @@
-#!/usr/bin/env python3
 """
 WebSocket protocol conformance of both stacks: the Autobahn|Testsuite
 fuzzing client (`wstest -m fuzzingclient`, CPython 2.7, var/venv-conformance)
-against an echo endpoint on each, started by tools/stack.py with test-only
+against an echo endpoint on each, started by harness/stack.py with test-only
 routing:
 
-  legacy  daphne 1.0.2 + runworker, tests/echo (Channels 1 echo consumers)
+  legacy  daphne 1.0.2 + runworker, tests/fixtures/echo.py (Channels 1 echo consumers)
   modern  daphne 4, modern/tests/echo_asgi.py (an AsyncWebsocketConsumer)
 
 Reports land in artefacts/conformance/<stack>/ (index.html to browse), the
@@ -15,8 +14,8 @@ cases per outcome for each stack and every FAILED case with its reason.
 Exits non-zero only when the harness breaks (a stack does not start, wstest
 crashes or times out, no report): failed cases are findings, not errors.
 
-    tools/conformance [legacy] [modern]
-    CONFORMANCE_CASES='1.*,9.*' CONFORMANCE_TIMEOUT=900 tools/conformance
+    python -m qa.conformance [legacy] [modern]       (from the repository root)
+    CONFORMANCE_CASES='1.*,9.*' CONFORMANCE_TIMEOUT=900 python -m qa.conformance
 """
 import json
 import os
@@ -27,9 +26,7 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, 'tools'))
-from stack import Stack  # noqa: E402
+from harness.stack import ROOT, Stack, fixture_settings
 
 WSTEST = os.path.join(ROOT, 'var', 'venv-conformance', 'bin', 'wstest')
 OUT = os.path.join(ROOT, 'artefacts', 'conformance')
@@ -41,11 +38,10 @@ CASES = os.environ.get('CONFORMANCE_CASES', '1.*,2.*,3.*,4.*,5.*,6.*,7.*,10.*').
 TIMEOUT = int(os.environ.get('CONFORMANCE_TIMEOUT', '600'))
 OUTCOMES = ['OK', 'NON-STRICT', 'INFORMATIONAL', 'UNIMPLEMENTED', 'FAILED']
 
-STACKS = {
+ECHO = {
     'legacy': {
         'agent': 'legacy daphne 1.0.2',
-        'env': {'DJANGO_SETTINGS_MODULE': 'echo.settings',
-                'PYTHONPATH': os.path.join(ROOT, 'tests')},
+        'env': fixture_settings('echo_settings'),
         'asgi': None,
     },
     'modern': {
@@ -66,7 +62,7 @@ def case_key(case_id):
 
 def fuzz(name):
     """Runs wstest against one stack; returns (seconds, {case: result})."""
-    conf = STACKS[name]
+    conf = ECHO[name]
     outdir = os.path.join(OUT, name)
     shutil.rmtree(outdir, ignore_errors=True)
     os.makedirs(os.path.join(outdir, 'stack'))
@@ -162,10 +158,10 @@ def report(runs):
 
 
 def main(argv):
-    names = argv or list(STACKS)
-    unknown = [name for name in names if name not in STACKS]
+    names = argv or list(ECHO)
+    unknown = [name for name in names if name not in ECHO]
     if unknown:
-        print('unknown stack(s): %s (choose from %s)' % (unknown, list(STACKS)), file=sys.stderr)
+        print('unknown stack(s): %s (choose from %s)' % (unknown, list(ECHO)), file=sys.stderr)
         return 2
     if not os.path.exists(WSTEST):
         print('%s is missing: run `make conformance`' % WSTEST, file=sys.stderr)

@@ -1,127 +1,33 @@
 """
 Black-box scenarios, written once and run against either stack. Each one
-drives a stack only through HTTP and WebSocket on its URL and returns what a
-client observed, as plain JSON values: status codes, frames, close codes,
-headers, and time only as a bound where time is the point ("answered
-within 2 s"), never a raw duration a loaded machine would change.
+drives a stack only through HTTP and WebSocket on its URL (harness.client)
+and returns what a client observed, as plain JSON values: status codes,
+frames, close codes, headers, and time only as a bound where time is the
+point ("answered within 2 s"), never a raw duration a loaded machine would
+change.
 
 A scenario never asserts that two recipients see one global order, nor that
 live order matches the order of the history on reload.
 """
-import html
 import json
-import os
 import re
 import signal
-import ssl
-import struct
 import threading
-import time
-import uuid
-from urllib.error import HTTPError
-from urllib.request import HTTPSHandler, build_opener
 
 import websocket
-from stack import NoRedirect
+
+from harness.client import connect, frames, fresh_label, get, history, join, next_event, say
 
 SCENARIOS = []
-# The stacks the suites run on: both, unless STACKS names fewer.
-STACK_KINDS = os.environ.get('STACKS', 'legacy,modern').split(',')
-QUIET = 1.5  # seconds of silence that count as "nothing arrived"
-# A refusal is answered at once (~50 ms here); 2 s leaves a loaded machine
-# room and still tells it from the post's 5 s hang (docs/deviations.md, C5).
-PROMPT = 2
-# Production's proxy has a self-signed certificate (tools/proxy).
-UNVERIFIED = ssl.create_default_context()
-UNVERIFIED.check_hostname = False
-UNVERIFIED.verify_mode = ssl.CERT_NONE
 NO_WORKER = {'applies': 'no: this stack has no worker processes'}
+# The limits both stacks enforce (docs/deviations.md, C12): each stack
+# defines its own; these scenarios and the fuzz test check they agree.
+MAX_HANDLE, MAX_MESSAGE = 50, 2000
 
 
 def scenario(function):
     SCENARIOS.append(function)
     return function
-
-
-def fresh_label(prefix):
-    return '%s-%s' % (prefix, uuid.uuid4().hex[:8])
-
-
-# --- HTTP ---------------------------------------------------------------
-
-def get(stack, path, follow=True):
-    handlers = [HTTPSHandler(context=UNVERIFIED)] + ([] if follow else [NoRedirect])
-    opener = build_opener(*handlers)
-    try:
-        response = opener.open(stack.url + path, timeout=30)
-    except HTTPError as error:
-        response = error
-    return response.status, dict(response.headers), response.read().decode('utf-8', 'replace')
-
-
-def history(stack, label):
-    """The (handle, message) rows the room page shows, oldest first."""
-    status, _, body = get(stack, '/chat/%s/' % label)
-    rows = re.findall(r'<tr>\s*<td>(.*?)</td>\s*<td>(.*?)</td>\s*<td>(.*?)</td>\s*</tr>', body, re.S)
-    return [(html.unescape(handle), html.unescape(message)) for _, handle, message in rows]
-
-
-# --- WebSocket ------------------------------------------------------------
-
-def connect(stack, path, **options):
-    """(socket or None, what the client saw of the handshake)."""
-    started = time.time()
-    options.setdefault('sslopt', {'cert_reqs': ssl.CERT_NONE, 'check_hostname': False})
-    sock = None
-    try:
-        sock = websocket.create_connection(stack.ws_url + path, timeout=15, **options)
-        handshake = 'accepted'
-    except websocket.WebSocketBadStatusException as refused:
-        handshake = 'refused %d' % refused.status_code
-    except websocket.WebSocketTimeoutException:
-        handshake = 'no answer within 15 s'
-    except (ConnectionError, websocket.WebSocketConnectionClosedException):
-        handshake = 'connection dropped without an answer'
-    return sock, {'handshake': handshake, 'answered within %d s' % PROMPT: time.time() - started < PROMPT}
-
-
-def join(stack, label, **options):
-    get(stack, '/chat/%s/' % label)
-    sock, seen = connect(stack, '/chat/%s/' % label, **options)
-    assert sock, 'could not join %s: %r' % (label, seen)
-    return sock
-
-
-def next_event(sock, wait=QUIET):
-    """The next thing a client sees: a text frame, a close, or silence."""
-    sock.settimeout(wait)
-    opcode = websocket.ABNF.OPCODE_PING
-    try:
-        # daphne pings every 20 s; a ping is no news for the client.
-        while opcode in (websocket.ABNF.OPCODE_PING, websocket.ABNF.OPCODE_PONG):
-            opcode, frame = sock.recv_data_frame(True)
-    except websocket.WebSocketTimeoutException:
-        return ('silence',)
-    except (ConnectionError, websocket.WebSocketConnectionClosedException):
-        return ('dropped',)
-    if opcode == websocket.ABNF.OPCODE_CLOSE:
-        code = struct.unpack('!H', frame.data[:2])[0] if len(frame.data) >= 2 else None
-        return ('closed', code)
-    return ('frame', frame.data.decode('utf-8'))
-
-
-def frames(sock, count, wait=10):
-    got = []
-    while len(got) < count:
-        event = next_event(sock, wait)
-        if event[0] != 'frame':
-            break
-        got.append(json.loads(event[1]))
-    return got
-
-
-def say(sock, handle, message):
-    sock.send(json.dumps({'handle': handle, 'message': message}))
 
 
 def after_bad_frame(stack, send):
@@ -294,12 +200,12 @@ def html_in_a_message(stack):
 
 @scenario
 def message_of_2000_characters(stack):
-    return echo_of(stack, 'y' * 2000)
+    return echo_of(stack, 'y' * MAX_MESSAGE)
 
 
 @scenario
 def handle_of_51_characters(stack):
-    return echo_of(stack, 'hello', handle='z' * 51)
+    return echo_of(stack, 'hello', handle='z' * (MAX_HANDLE + 1))
 
 
 @scenario

@@ -8,7 +8,8 @@ A hunk names an entry with a comment saying "Deviation C5" (or
 lines directly above it. Blank lines, indentation and trailing spaces are
 not compared: the post's page lost them.
 
-    python3 tools/fidelity.py     writes docs/fidelity.md; exit 1 on an unledgered hunk
+    python -m qa.fidelity     (from the repository root) writes
+                              docs/fidelity.md; exit 1 on an unledgered hunk
 
 Valid Python 3.5, standard library only: the legacy tests use it too.
 """
@@ -116,7 +117,7 @@ def report():
     known = known_ids()
     blocks = posts_blocks() if os.path.exists(POST_TEXT) else None
     out = ['# The post against the replica', '',
-           'Written by `make fidelity` (tools/fidelity.py) from [post.md](post.md), the post\'s',
+           'Written by `make fidelity` (qa/fidelity.py) from [post.md](post.md), the post\'s',
            'thirteen code blocks, and the files that hold them. `-` is the post, `+` the replica;',
            'blank lines and indentation are not compared. Every hunk names its entry in the',
            '[ledger](deviations.md).', '']

@@ -2,8 +2,8 @@
 One SQLite file, migrated and used by both stacks in turn: each sees the
 other's rooms and messages (the same schema, and migrations that agree).
 """
-from scenarios import history, join, next_event, say
-from stack import Stack
+from harness.client import history, join, next_event, say
+from harness.stack import Stack
 
 
 def chat_once(kind, database, label, text):

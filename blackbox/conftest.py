@@ -2,23 +2,20 @@
 Fixtures for the black-box suites: they reach a stack only through HTTP,
 WebSocket and a browser on its URL, and import neither codebase.
 """
+import json
 import os
 import shutil
-import sys
 import tempfile
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, 'tools'))
+import report
+from harness.stack import ROOT, Stack, selected
 
-from stack import Stack  # noqa: E402
-
-from scenarios import STACK_KINDS  # noqa: E402
 ARTEFACTS = os.path.join(ROOT, 'artefacts')
 
 
-@pytest.fixture(scope='module', params=STACK_KINDS)
+@pytest.fixture(scope='module', params=selected())
 def stack(request):
     with Stack(request.param) as running:
         yield running
@@ -66,18 +63,14 @@ def artefacts():
 def pytest_terminal_summary(terminalreporter):
     """Keeps what was observed, records it under RECORD=1, and with both
     stacks observed writes the comparison and prints its table."""
-    import json
-    import report
-    import test_scenarios
-
-    observed = test_scenarios.OBSERVED
+    observed = report.OBSERVED
     if not observed:
         return
     os.makedirs(ARTEFACTS, exist_ok=True)
     with open(os.path.join(ARTEFACTS, 'observed.json'), 'w', encoding='utf-8') as handle:
         json.dump(observed, handle, indent=2, ensure_ascii=False)
     if os.environ.get('RECORD'):
-        report.record(observed, test_scenarios.EXPECTED_PATH)
+        report.record(observed, report.EXPECTED_PATH)
     if set(observed) == {'legacy', 'modern'}:
         report.write(observed, ARTEFACTS)
         terminalreporter.write(report.markdown(observed))

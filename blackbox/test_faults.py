@@ -9,11 +9,11 @@ import sqlite3
 
 import pytest
 
-from scenarios import STACK_KINDS, history, join, next_event, say
-from stack import Stack, wait_for
+from harness.client import history, join, next_event, say
+from harness.stack import Stack, selected, wait_for
 
 
-@pytest.fixture(params=STACK_KINDS)
+@pytest.fixture(params=selected())
 def fresh(request):
     with Stack(request.param) as running:
         yield running
@@ -51,7 +51,7 @@ def test_redis_restart(fresh):
     # modern: its consumer failed with Redis and the socket was closed, so a
     # browser's ReconnectingWebSocket comes back by itself.
     old = next_event(before, 3)
-    assert {'legacy': old == ('silence',), 'modern': old[0] in ('closed', 'dropped')}[fresh.name], old
+    assert {'legacy': old == ('silence',), 'modern': old[0] in ('closed', 'dropped')}[fresh.kind], old
 
 
 def test_database_locked_past_the_sqlite_timeout(fresh):
@@ -68,7 +68,7 @@ def test_database_locked_past_the_sqlite_timeout(fresh):
     # OperationalError and the socket stays open; modern: the consumer dies
     # with it ("Exception inside application") and daphne closes that socket
     # with 1011; the listener is untouched.
-    assert seen == {'legacy': ('silence',), 'modern': ('closed', 1011)}[fresh.name]
+    assert seen == {'legacy': ('silence',), 'modern': ('closed', 1011)}[fresh.kind]
     assert next_event(listener, 1) == ('silence',)
     assert 'database is locked' in fresh.logs()
     if seen != ('silence',):

@@ -88,7 +88,7 @@ def severe(page):
 
 def test_about_page_link_lands_in_a_new_room(stack, browser_factory, artefacts):
     page = open_page(browser_factory, stack.url + '/chat/')
-    page.save_screenshot('%s/%s-about.png' % (artefacts, stack.name))
+    page.save_screenshot('%s/%s-about.png' % (artefacts, stack.kind))
     page.find_element(By.LINK_TEXT, 'Create new chat room').click()
     WebDriverWait(page, 15).until(lambda p: LABEL_SHAPE.search(p.current_url))
     wait_connected(page)
@@ -113,7 +113,7 @@ def test_two_pages_chat_and_reload_shows_history(stack, browser_factory, artefac
     # chat.js clears the message input and gives it the focus again.
     assert bob.find_element(By.ID, 'message').get_attribute('value') == ''
     assert bob.execute_script('return document.activeElement.id') == 'message'
-    bob.save_screenshot('%s/%s-room.png' % (artefacts, stack.name))
+    bob.save_screenshot('%s/%s-room.png' % (artefacts, stack.kind))
 
     alice.refresh()
     wait_connected(alice)

@@ -13,7 +13,8 @@ import sqlite3
 import websocket
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from scenarios import frames, join, next_event, say
+from harness.client import frames, join, next_event, say
+from scenarios import MAX_HANDLE, MAX_MESSAGE
 
 ROOM = 'fuzz-room'
 JSON_VALUES = st.recursive(
@@ -46,10 +47,6 @@ def valid_utf8(data):
         return True
     except UnicodeDecodeError:
         return False
-
-
-# The limits both stacks enforce (docs/deviations.md, C12).
-MAX_HANDLE, MAX_MESSAGE = 50, 2000
 
 
 def predict(kind, payload):
@@ -150,7 +147,7 @@ def test_a_thousand_generated_frames_break_nothing(stack):
     send_one()
     if fuzzer.sock:
         fuzzer.sock.close()
-    print('%s: %d frames sent, socket opened %d times' % (stack.name, fuzzer.sent, fuzzer.reopened))
+    print('%s: %d frames sent, socket opened %d times' % (stack.kind, fuzzer.sent, fuzzer.reopened))
     assert fuzzer.sent >= 1000
 
     assert all(worker.alive() for worker in stack.workers) and stack.daphne.alive()

