@@ -58,6 +58,16 @@ test: setup-legacy setup-modern $(TOOLS)/.installed check-py35
 	cd modern && ../$(MODERN)/bin/python -m pytest tests
 	$(MAKE) conformance
 	$(TOOLS)/bin/python -m pytest blackbox
+	$(TOOLS)/bin/python -m pytest bench
+
+# Every stack under every load (bench/run.py), then docs/benchmarks.md and
+# docs/bench-load.png (bench/report.py). About 12 minutes a repeat;
+# BENCH_ARGS='--repeat 3' for the spread, '--loads quiet,300' for fewer.
+BENCH_ARGS ?=
+.PHONY: bench
+bench: setup-legacy setup-modern $(TOOLS)/.installed
+	$(TOOLS)/bin/python -m bench.run $(BENCH_ARGS)
+	$(TOOLS)/bin/python -m bench.report
 
 # Every scenario on both stacks; writes artefacts/comparison.md and .html,
 # copies the Markdown to docs/comparison.md, prints the table.

@@ -47,11 +47,11 @@ def test_redis_restart(fresh):
     assert fresh.daphne.alive()
     # The socket that stayed open through the restart: its group membership
     # lived in Redis. Legacy: it stays open and hears nothing (a ghost: the
-    # known defect this test pins, not a behaviour anyone wants);
-    # modern: its consumer failed with Redis and the socket was closed, so a
-    # browser's ReconnectingWebSocket comes back by itself.
+    # known defect this test pins, not a behaviour anyone wants); modern: the
+    # Pub/Sub layer subscribes again when Redis is back, so it hears the
+    # message said after the restart.
     old = next_event(before, 3)
-    assert {'legacy': old == ('silence',), 'modern': old[0] in ('closed', 'dropped')}[fresh.kind], old
+    assert {'legacy': old == ('silence',), 'modern': old[0] == 'frame' and 'after' in old[1]}[fresh.kind], old
 
 
 def test_database_locked_past_the_sqlite_timeout(fresh):

@@ -24,6 +24,23 @@ def get_room(label):
     return Room.objects.filter(label=label).first()
 
 
+@database_sync_to_async
+def store(label, data):
+    """
+    The message saved in its room, or None when the room is gone. One trip
+    to the database thread for both queries: each trip is a handoff between
+    threads, and all of a process's trips wait in line for that one thread.
+    """
+    # Look the room up again, as the legacy did, so a room deleted since
+    # connect() takes no more messages.
+    room = Room.objects.filter(label=label).first()
+    if room is None:
+        log.debug('received message, but the room does not exist label=%s', label)
+        return None
+    log.debug('chat message room=%s handle=%.200s message=%.200s', room.label, data['handle'], data['message'])
+    return room.messages.create(**data)
+
+
 class ChatConsumer(AsyncWebsocketConsumer):
     """
     One instance per socket: what the legacy kept in the channel session
@@ -55,14 +72,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None):
         # ws_receive
-        # Look the room up again, as the legacy did, so a room deleted since
-        # connect() takes no more messages.
-        room = await get_room(self.label)
-        if room is None:
-            log.debug('received message, but the room does not exist label=%s', self.label)
-            return
-        log.debug('received message, room exists label=%s', room.label)
-
         # Parse out a chat message from the frame, bailing if it doesn't
         # conform to the expected message format.
         if text_data is None:
@@ -86,14 +95,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
             log.debug('ws message too long handle=%d message=%d characters, closing with %d',
                 len(data['handle']), len(data['message']), TOO_BIG)
             return await self.close(code=TOO_BIG)
-
-        log.debug('chat message room=%s handle=%.200s message=%.200s',
-            room.label, data['handle'], data['message'])
-        m = await database_sync_to_async(room.messages.create)(**data)
-
-        # The event's type names the handler that each member socket runs.
-        await self.channel_layer.group_send(
-            'chat-' + self.label, {'type': 'chat.message', 'text': json.dumps(m.as_dict())})
+        m = await store(self.label, data)
+        if m is not None:
+            # The event's type names the handler that each member socket runs.
+            await self.channel_layer.group_send(
+                'chat-' + self.label, {'type': 'chat.message', 'text': json.dumps(m.as_dict())})
 
     async def chat_message(self, event):
         await self.send(text_data=event['text'])

@@ -75,6 +75,10 @@ DATABASES = {
     'default': dj_database_url.config(
         default='sqlite:///' + os.path.join(REPO_ROOT, 'var', 'db.sqlite3')),
 }
+# SQLite's write-ahead log: a commit is one append, not a journal file made,
+# synced and deleted; readers never wait for the writer (docs/benchmarks.md).
+if DATABASES['default']['ENGINE'] == 'django.db.backends.sqlite3':
+    DATABASES['default']['OPTIONS'] = {'init_command': 'PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;'}
 
 # The legacy migration made every `id` an AutoField: with BigAutoField,
 # makemigrations would want to alter the shared tables.
@@ -112,9 +116,14 @@ STATIC_ROOT = os.environ.get('STATIC_ROOT', os.path.join(REPO_ROOT, 'var', 'stat
 
 # Channels 4 keeps only groups and channel messages in Redis: the consumers
 # run inside daphne, so there is no ROUTING here and no runworker.
+# The Pub/Sub layer, not RedisChannelLayer: a group_send is one PUBLISH and
+# Redis pushes it to every daphne with a member, where RedisChannelLayer's
+# receive loop makes four Redis round trips per message, one at a time, and
+# drops what waits beyond `capacity` (100) with only an INFO line. Under a
+# 300 msg/s room it delivered 14 % of the messages (docs/benchmarks.md).
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {
             "hosts": [os.environ.get('REDIS_URL', 'redis://localhost:6379')],
         },

@@ -1,0 +1,150 @@
+"""
+`make bench`: every system under every load, each on a fresh stack started
+by the project's launcher (harness/stack.py) or, for the reference, by
+bench/reference.py; results to artefacts/bench/results.json, then the
+report (bench/report.py).
+
+    python -m bench.run [--systems legacy-1,modern] [--loads quiet,busy]
+                        [--seconds 6] [--repeat 1] [--out DIR]
+"""
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+from bench.load import Load, run
+from harness.stack import ROOT, Process, Stack, free_port, port_open, wait_for
+
+
+def loads(seconds):
+    return [
+        Load('quiet', 1, 10, 1, seconds),
+        Load('busy', 1, 10, 10, seconds),
+        Load('300', 1, 10, 30, seconds),
+        Load('large', 1, 100, 1, seconds),
+        Load('rooms', 50, 4, 1, seconds),
+        Load('sockets', 1, 10, 10, seconds, idle=990),
+    ]
+
+
+class Reference(object):
+    """bench/reference.py on a free port with a fresh SQLite file."""
+
+    def __init__(self):
+        self.workdir = tempfile.mkdtemp(prefix='chat-reference-')
+        self.database = os.path.join(self.workdir, 'db.sqlite3')
+        port = free_port()
+        self.url, self.ws_url = 'http://127.0.0.1:%d' % port, 'ws://127.0.0.1:%d' % port
+        self.server = Process('reference', [sys.executable, '-m', 'bench.reference', str(port), self.database],
+                              ROOT, dict(os.environ, PYTHONPATH=ROOT), self.workdir)
+        wait_for(lambda: port_open(port), 15, 'the reference server')
+
+    def pids(self):
+        return {'reference': self.server.popen.pid}
+
+    def stop(self):
+        self.server.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+# Production mode, as a site under load runs: DEBUG off (no query log),
+# the chat logger at INFO. Pages then expect the proxy's X-Forwarded-Proto.
+PRODUCTION = {'DEBUG': '0', 'SECRET_KEY': 'benchmark-key'}
+
+
+class Launched(object):
+    """A stack as harness/stack.py starts it, with what the benchmark needs.
+    `wal` puts the SQLite file in write-ahead-log mode before the load, as an
+    operator would once with the sqlite3 shell (the mode stays with the file)."""
+
+    def __init__(self, kind, workers=1, env=None, wal=False):
+        self.stack = Stack(kind, workers=workers, env=dict(PRODUCTION, **(env or {})))
+        self.url, self.ws_url = self.stack.url, self.stack.ws_url
+        self.database = os.path.join(self.stack.workdir, 'db.sqlite3')
+        if wal:
+            sqlite3.connect(self.database).execute('PRAGMA journal_mode=WAL').fetchall()
+
+    def pids(self):
+        stack = self.stack
+        pids = {'redis': stack.redis.popen.pid, 'daphne': stack.daphne.popen.pid}
+        pids.update(('worker %d' % n, w.popen.pid) for n, w in enumerate(stack.workers, 1))
+        return pids
+
+    def logs(self):
+        return self.stack.logs()
+
+    def stop(self):
+        self.stack.stop()
+
+
+SYSTEMS = {
+    'reference': Reference,
+    'legacy-1': lambda: Launched('legacy', 1),
+    'legacy-2': lambda: Launched('legacy', 2),
+    'legacy-4': lambda: Launched('legacy', 4),
+    'modern': lambda: Launched('modern'),
+}
+# The legacy stack's deployment choices, one change at a time from the
+# post's (one runworker, SQLite's default rollback journal).
+TUNING = {
+    'legacy-1+wal': lambda: Launched('legacy', 1, wal=True),
+    'legacy-2+wal': lambda: Launched('legacy', 2, wal=True),
+    'legacy-4+wal': lambda: Launched('legacy', 4, wal=True),
+}
+
+
+def measure(system, load, start=None):
+    running = (start or dict(SYSTEMS, **TUNING)[system])()
+    try:
+        result = asyncio.run(run(load, running, running.pids()))
+        if hasattr(running, 'logs'):
+            logs = running.logs()
+            result['warnings'] = sum(1 for line in logs.splitlines() if 'WARNING' in line or 'over capacity' in line)
+    finally:
+        running.stop()
+    result['system'] = system
+    return result
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--systems')
+    parser.add_argument('--loads', default=None)
+    parser.add_argument('--seconds', type=float, default=6)
+    parser.add_argument('--repeat', type=int, default=1)
+    parser.add_argument('--out', default=os.path.join(ROOT, 'artefacts', 'bench'))
+    args = parser.parse_args(argv)
+    chosen = [l for l in loads(args.seconds) if not args.loads or l.name in args.loads.split(',')]
+    # Without --systems: every system under every load, then the legacy
+    # tuning steps under the quiet and the 300 msg/s rooms.
+    plan = [(s, l) for l in chosen for s in args.systems.split(',')] if args.systems else \
+        [(s, l) for l in chosen for s in SYSTEMS] + [(s, l) for l in chosen if l.name in ('quiet', '300') for s in TUNING]
+    os.makedirs(args.out, exist_ok=True)
+    results = []
+    for repeat in range(args.repeat):
+        for system, load in plan:
+            result = measure(system, load)
+            result['repeat'] = repeat
+            results.append(result)
+            print(summary(result), flush=True)
+            with open(os.path.join(args.out, 'results.json'), 'w') as out:
+                json.dump(results, out, indent=1)
+    return results
+
+
+def summary(r):
+    return ('%-10s %-8s sent %5d stored %5d delivered %6d/%-6d lost %5d  p50 %7s p99 %7s ms  '
+            'cpu/1000 %6s s  rss %6s MB  closes %s  gen %.2f' % (
+                r['system'], r['load'], r['sent'], r['stored'], r['delivered'], r['expected'], r['lost_total'],
+                r['p50_ms'], r['p99_ms'], r['cpu_s_per_1000'], r['peak_rss_mb'], r['close_codes'] or '-',
+                r['generator_cpu_share']))
+
+
+if __name__ == '__main__':
+    main()
