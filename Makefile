@@ -33,7 +33,7 @@ MODERN_REDIS_URL ?= redis://127.0.0.1:6379/1
 run-modern: setup-modern
 	cd modern && ../$(MODERN)/bin/python manage.py migrate --noinput
 	@echo "Serving http://127.0.0.1:$(MODERN_PORT)/chat/ (Ctrl-C stops Redis and daphne)"
-	$(WITH_MODERN) PORT=$(MODERN_PORT) REDIS_URL=$(MODERN_REDIS_URL) honcho start -f modern/Procfile web redis
+	$(WITH_MODERN) PORT=$(MODERN_PORT) REDIS_URL=$(MODERN_REDIS_URL) CHANNEL_TRACE=1 honcho start -f modern/Procfile web redis
 
 # Production mode (DEBUG=0, SECRET_KEY from the environment): collectstatic,
 # then the whole Procfile, nginx with TLS in front (ops/proxy) included, on
@@ -59,6 +59,21 @@ test: setup-legacy setup-modern $(TOOLS)/.installed check-py35
 	$(MAKE) conformance
 	$(TOOLS)/bin/python -m pytest blackbox
 	$(TOOLS)/bin/python -m pytest bench
+	$(TOOLS)/bin/python -m pytest tracing
+
+# One line per hop through the channel layer of the stack `make run` (or,
+# with STACK=modern, `make run-modern`) started, until Ctrl-C; a line per
+# message at the end. TRACE_ARGS='--seconds 30' and the like (tracing/).
+STACK ?= legacy
+TRACE_ARGS ?= --summary
+.PHONY: trace trace-diagram
+trace: $(TOOLS)/.installed
+	MODERN_REDIS_URL=$(MODERN_REDIS_URL) $(TOOLS)/bin/python -m tracing --stack $(STACK) $(TRACE_ARGS)
+
+# docs/trace-legacy.svg and docs/trace-modern.svg: one real message through
+# each stack, drawn from its trace.
+trace-diagram: setup-legacy setup-modern $(TOOLS)/.installed
+	$(TOOLS)/bin/python -m tracing.diagram
 
 # Every stack under every load (bench/run.py), then docs/benchmarks.md and
 # docs/bench-load.png (bench/report.py). About 12 minutes a repeat;
@@ -117,7 +132,7 @@ migrate: $(LEGACY)/.installed
 # Every legacy source file must stay valid Python 3.5: no f-strings, no
 # variable annotations, nothing newer.
 check-py35: $(TOOLS)/.installed
-	$(TOOLS)/bin/vermin --no-tips --violations -t=3.5- manage.py vikander chat tests harness qa/fidelity.py qa/__init__.py
+	$(TOOLS)/bin/vermin --no-tips --violations -t=3.5- manage.py vikander chat tests harness qa/fidelity.py qa/__init__.py bench/settings_cache.py bench/settings_capacity.py bench/__init__.py
 
 # The post's thirteen code blocks (docs/post.md) against the replica:
 # writes docs/fidelity.md; fails on a hunk with no ledger entry.

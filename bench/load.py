@@ -16,10 +16,13 @@ import sqlite3
 import time
 import uuid
 from collections import Counter
+from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from harness.client import UNVERIFIED
 
 # Sockets opened at once: enough to open 1,000 in seconds, few enough not
 # to overflow daphne's listen backlog.
@@ -114,7 +117,8 @@ def stored_rows(database, prefix):
 async def open_member(member, ws_url, origin):
     try:
         member.socket = await connect('%s/chat/%s/' % (ws_url, member.room), origin=origin,
-                                      ping_interval=None, open_timeout=30, max_size=2 ** 20)
+                                      ping_interval=None, open_timeout=30, max_size=2 ** 20,
+                                      ssl=UNVERIFIED if ws_url.startswith('wss:') else None)
     except InvalidStatus as refused:
         member.refused = 'refused %d' % refused.response.status_code
     except (OSError, asyncio.TimeoutError) as error:
@@ -160,11 +164,16 @@ async def run(load, stack, pids):
     prefix = 'b' + uuid.uuid4().hex[:6]
     labels = ['%s-%d' % (prefix, r) for r in range(load.rooms)]
     idle_labels = ['%s-idle-%d' % (prefix, r) for r in range((load.idle + 9) // 10)]
+    pages = Counter()
     for label in labels + idle_labels:
         # The header nginx adds in production (ops/nginx.conf), so the page is
         # served rather than redirected to HTTPS.
         page = Request('%s/chat/%s/' % (stack.url, label), headers={'X-Forwarded-Proto': 'https'})
-        await asyncio.to_thread(lambda: urlopen(page, timeout=30).read())
+        try:
+            await asyncio.to_thread(lambda: urlopen(page, timeout=30, context=UNVERIFIED).read())
+        except HTTPError as refused:
+            # Counted; the room's sockets are then refused and counted too.
+            pages['room page %d' % refused.code] += 1
     members = [Member(label, i) for label in labels for i in range(load.members)]
     idle = [Member(idle_labels[i // 10], i) for i in range(load.idle)]
     origin = stack.url
@@ -205,7 +214,9 @@ async def run(load, stack, pids):
     for m in opened:
         await m.socket.close()
     await asyncio.gather(*listeners)
-    return tally(load, sent, rows, in_room, everyone, servers, sending, elapsed, generator_cpu)
+    counted = tally(load, sent, rows, in_room, everyone, servers, sending, elapsed, generator_cpu)
+    counted['refused'].update(pages)
+    return counted
 
 
 def tally(load, sent, rows, in_room, everyone, servers, sending, elapsed, generator_cpu):
@@ -247,3 +258,12 @@ def tally(load, sent, rows, in_room, everyone, servers, sending, elapsed, genera
 
 def ms(seconds):
     return None if seconds is None else round(seconds * 1000, 2)
+
+
+def outcome(counted):
+    """What the members of a loaded room observed, as a class, not a timing."""
+    if counted['close_codes']:
+        return 'senders closed with ' + ', '.join(sorted(counted['close_codes']))
+    if counted['lost_total']:
+        return 'some lost silently'
+    return 'everything delivered'

@@ -20,8 +20,16 @@ import matplotlib.pyplot as plt  # noqa: E402
 from harness.stack import ROOT  # noqa: E402
 
 DOCS = os.path.join(ROOT, 'docs')
-# The single-room loads, by offered messages a second, for the plots.
-SWEEP = ['quiet', 'busy', '300']
+# One room of 10, more messages a second each: the plots' x axis.
+SWEEP = ['quiet', 'busy', '200', '300']
+# One message a second from each member, more members.
+MEMBERS = ['quiet', 'room30', 'large']
+# A load is carried when nothing is lost and no socket is closed.
+TARGETS = [
+    ('No message lost, no 1013, at 300 msg/s', '300', 'lost_total', lambda v: v == 0, 'lost'),
+    ('p99 at 300 msg/s: legacy ≤ 250 ms, modern ≤ 50 ms', '300', 'p99_ms', {'legacy': 250, 'modern': 50}, 'ms'),
+    ('Quiet room p50: legacy ≤ 10 ms, modern ≤ 5 ms', 'quiet', 'p50_ms', {'legacy': 10, 'modern': 5}, 'ms'),
+]
 
 
 def group(results):
@@ -69,9 +77,10 @@ def losses(runs):
 
 
 def closes(runs):
+    """Close codes, and pages or handshakes refused (the most of any run)."""
     codes = defaultdict(int)
     for r in runs:
-        for code, n in r['close_codes'].items():
+        for code, n in list(r['close_codes'].items()) + list(r.get('refused', {}).items()):
             codes[code] = max(codes[code], n)
     return ', '.join('%s × %s' % (n, code) for code, n in sorted(codes.items())) or 'none'
 
@@ -79,7 +88,7 @@ def closes(runs):
 def table(runs, systems, load, reference='reference'):
     ref = runs.get((reference, load), [])
     rows = ['| stack | delivered / expected | lost, and where | p50 ms | p95 ms | p99 ms | p99 vs reference '
-            '| CPU s per 1,000 deliveries | vs reference | peak RSS MB | closes |',
+            '| CPU s per 1,000 deliveries | vs reference | peak RSS MB | closed or refused |',
             '|---|---|---|---|---|---|---|---|---|---|---|']
     for system in systems:
         r = runs.get((system, load))
@@ -119,6 +128,91 @@ def plot(runs, systems, loads, path):
     figure.tight_layout()
     figure.savefig(path, dpi=90)
     plt.close(figure)
+
+
+# What each figure is made of, found before any tuning: py-spy on the
+# running processes, Redis's INFO commandstats, and `make trace`'s
+# per-message breakdown (queued, in the consumer, fan-out, last delivery).
+CAUSES = """## Where the time goes
+
+- **Legacy, quiet room (about 15 ms p50 against the reference's 3).** `make trace` on one message (README, "Watch it
+  work"): 0.2 ms queued in `websocket.receive`, about 6 ms in the consumer (the channel session loaded from the
+  database, the room queried, the row inserted and committed, then one `chansend` script per member for the group
+  send, each a Redis round trip), then 3 to 6 ms more until daphne delivers: daphne 1.0.2 polls Redis for replies
+  ("busy-loop synchronous mode"), every 10 ms while idle, one message per poll, with a Lua script over every open
+  reply channel. py-spy on a runworker under load: 28 % of its time waiting on Redis replies, 21 % in SQLite's
+  commit, 12 % loading the channel session.
+- **Legacy, 300 msg/s (1013).** Past 100 frames waiting in `websocket.receive`, daphne closes the sender with 1013.
+  Neither core is full: the runworkers wait on Redis round trips and on SQLite, whose commits take the whole
+  database file in turn (more runworkers wait for each other there), and daphne delivers one reply per reactor
+  turn. `+capacity` shows the other side of the trade: nothing refused, everything late.
+- **Legacy, 1,000 sockets.** Every daphne poll names every open reply channel: with 1,000 sockets each poll is a Lua
+  script over 1,000 lists, deliveries fall seconds behind, and messages not delivered by the end of the drain are
+  counted as lost without any error.
+- **Modern, before the fix (RedisChannelLayer).** All consumers of one daphne share one inbox in Redis; its receive
+  loop takes one message at a time with four round trips (a clean-up script, `BZPOPMIN`, a backup `ZADD`, a
+  `ZPOPMIN`), each waiting for a turn of a busy event loop. Redis counted 345 `BZPOPMIN` for 2,400 group sends in
+  8 s: about 40 messages a second left the inbox; the rest found it at its capacity of 100 and were dropped, with
+  an INFO line. (A shorter GIL switch interval changed nothing: not a GIL convoy.) The port now uses
+  `RedisPubSubChannelLayer`: one `PUBLISH` per group send, no capacity, nothing dropped in any load here.
+- **Modern, 300 msg/s (late, not lost).** One daphne spends about 0.45 ms of CPU per delivery (Channels' dispatch to
+  each consumer, the ORM on the database thread, Twisted and autobahn framing), the reference under 0.1 ms: 3,000
+  deliveries a second need more than the one core a Python process has, so messages queue for seconds. Two daphnes
+  behind nginx (`modern-x2`) share the work over both cores, with nginx and the load generator on them too.
+"""
+
+
+def carried(runs):
+    return all(r['lost_total'] == 0 and not r['close_codes'] and not r.get('refused') for r in runs)
+
+
+def targets(runs, systems):
+    rows = ['| target | stack | measured | met | reference, same run |', '|---|---|---|---|---|']
+    for title, load, key, bound, unit in TARGETS:
+        for system in systems:
+            r, ref = runs.get((system, load)), runs.get(('reference', load), [])
+            if not r or system == 'reference':
+                continue
+            value = middle(r, key)
+            if isinstance(bound, dict):
+                limit = bound['legacy' if system.startswith('legacy') else 'modern']
+                met = value is not None and value <= limit and carried(r)
+                shown = '%s %s' % (spread(r, key), unit) + ('' if carried(r) else ' (and %s lost)' % fmt(middle(r, 'lost_total')))
+            else:
+                met = carried(r)
+                shown = '%s lost, closes: %s' % (fmt(middle(r, key)), closes(r))
+            rows.append('| %s | %s | %s | %s | %s |' % (title, system, shown, 'yes' if met else '**no**',
+                                                        spread(ref, key) + (' ' + unit if unit == 'ms' else '')))
+    return '\n'.join(rows)
+
+
+def growth(runs, systems, loads):
+    """CPU per 1,000 deliveries as the load grows, and where each stack breaks."""
+    rows = ['| load | msg/s | deliveries/s offered | ' + ' | '.join(systems) + ' |',
+            '|---|---|---|' + '---|' * len(systems)]
+    for load in loads:
+        sample = next(r[0] for (s, l), r in runs.items() if l == load)
+        members = int(sample['expected'] / max(1, sample['stored'])) if sample['stored'] else 0
+        cells = []
+        for system in systems:
+            r = runs.get((system, load))
+            if not r:
+                cells.append('–')
+                continue
+            cell = '%s s' % spread(r, 'cpu_s_per_1000')
+            if not carried(r):
+                cell += ' **broke: %s lost**' % fmt(middle(r, 'lost_total'))
+            elif (middle(r, 'p99_ms') or 0) > 1000:
+                cell += ' **late: p99 %s s**' % fmt(middle(r, 'p99_ms') / 1000.0)
+            cells.append(cell)
+        rows.append('| %s | %s | %s | %s |' % (load, fmt(sample['offered']), fmt(sample['offered'] * members),
+                                              ' | '.join(cells)))
+    return '\n'.join(rows)
+
+
+def highest_carried(runs, system, loads):
+    offered = [runs[(system, l)][0]['offered'] for l in loads if (system, l) in runs and carried(runs[(system, l)])]
+    return max(offered) if offered else 0
 
 
 def main(path=None, docs=DOCS):
@@ -162,15 +256,45 @@ def main(path=None, docs=DOCS):
             next(r[0] for (s, l), r in runs.items() if l == load)
         lines += ['## %s: %s (%s msg/s offered)' % (load, sample['describe'], fmt(sample['offered'])), '',
                   table(runs, main_systems, load), '']
-    tuned = [s for s in systems if '+' in s]
+    lines += [CAUSES, '## Targets', '', targets(runs, main_systems), '']
+    sweep = [l for l in SWEEP if l in loads]
+    if sweep:
+        one, two = highest_carried(runs, 'legacy-1', sweep), highest_carried(runs, 'legacy-2', sweep)
+        lines += ['From 1 to 2 runworkers, the highest load of one room of 10 carried with nothing lost and no '
+                  'socket closed goes from %s to %s msg/s%s.' % (
+                      fmt(one), fmt(two), ' (%.1f×)' % (two / one) if one else ''), '']
+    lines += ['## How it grows', '', 'CPU seconds per 1,000 deliveries (all server processes). A load a stack '
+              'did not carry says how it broke (anything lost, closed or refused), or "late" when it carried it '
+              'with p99 over a second.', '']
+    for title, kind in (('More members in a room, one message a second from each', MEMBERS),
+                         ('More messages a second in a room of 10', SWEEP)):
+        present = [l for l in kind if l in loads]
+        if present:
+            lines += ['### %s' % title, '', growth(runs, main_systems, present), '']
+    tuned = [s for s in systems if '+' in s and not s.endswith('+trace')]
+    traced = [s for s in systems if s.endswith('+trace')]
     if tuned:
         lines += ['## The legacy stack\'s deployment choices, one change at a time', '',
                   'The post\'s deployment is `legacy-1`: one runworker, SQLite with its default rollback '
-                  'journal. `+wal` puts the database file in write-ahead-log mode (`PRAGMA journal_mode=WAL`, '
-                  'once, as an operator would with the sqlite3 shell; the consumers are unchanged).', '']
+                  'journal, channel sessions in the database, at most 100 frames waiting in websocket.receive. '
+                  '`+wal` puts the database file in write-ahead-log mode (`PRAGMA journal_mode=WAL`, once, as an '
+                  'operator would with the sqlite3 shell). `+cache` keeps channel sessions in Redis '
+                  '(bench/settings_cache.py). `+capacity` lets 2,000 frames wait (bench/settings_capacity.py). '
+                  '`legacy-2x2` is two daphnes and two runworkers behind nginx. The consumers are the same in '
+                  'every row.', '']
         for load in loads:
             if any((s, load) in runs for s in tuned):
-                lines += ['### %s' % load, '', table(runs, [s for s in systems if s.startswith('legacy')], load), '']
+                lines += ['### %s' % load, '', table(runs, [s for s in systems if s.startswith('legacy')
+                                                            and not s.endswith('+trace')], load), '']
+    if traced:
+        lines += ['## Watched by `make trace`', '',
+                  'The same stack with `make trace` running beside it (Redis\'s MONITOR; the modern port also '
+                  'with CHANNEL_TRACE=1, its layer publishing what happens inside daphne).', '']
+        for load in loads:
+            if any((s, load) in runs for s in traced):
+                watched = [s for s in systems if s.replace('+trace', '') in ('legacy-1', 'modern')
+                           and (s == 'legacy-1' or s == 'modern' or s in traced)]
+                lines += ['### %s' % load, '', table(runs, watched, load), '']
     with open(os.path.join(docs, 'benchmarks.md'), 'w', encoding='utf-8') as out:
         out.write('\n'.join(lines))
     print('wrote %s and bench-load.png' % os.path.join(docs, 'benchmarks.md'))

@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -26,7 +27,9 @@ def loads(seconds):
     return [
         Load('quiet', 1, 10, 1, seconds),
         Load('busy', 1, 10, 10, seconds),
+        Load('200', 1, 10, 20, seconds),
         Load('300', 1, 10, 30, seconds),
+        Load('room30', 1, 30, 1, seconds),
         Load('large', 1, 100, 1, seconds),
         Load('rooms', 50, 4, 1, seconds),
         Load('sockets', 1, 10, 10, seconds, idle=990),
@@ -63,16 +66,26 @@ class Launched(object):
     `wal` puts the SQLite file in write-ahead-log mode before the load, as an
     operator would once with the sqlite3 shell (the mode stays with the file)."""
 
-    def __init__(self, kind, workers=1, env=None, wal=False):
-        self.stack = Stack(kind, workers=workers, env=dict(PRODUCTION, **(env or {})))
-        self.url, self.ws_url = self.stack.url, self.stack.ws_url
-        self.database = os.path.join(self.stack.workdir, 'db.sqlite3')
+    def __init__(self, kind, workers=1, env=None, wal=False, daphnes=1, traced=False):
+        # Several daphnes need a balancer in front: production's nginx.
+        self.stack = Stack(kind, workers=workers, env=dict(PRODUCTION, **(env or {})), daphnes=daphnes,
+                           proxy=daphnes > 1)
+        self.url, self.ws_url, self.database = self.stack.url, self.stack.ws_url, self.stack.database
+        # `make trace` beside it, printing every hop (to its log).
+        self.trace = Process('trace', [sys.executable, '-m', 'tracing', '--stack', kind, '--redis',
+                                       self.stack.env['REDIS_URL']], ROOT, dict(os.environ, PYTHONPATH=ROOT),
+                             self.stack.workdir) if traced else None
+        if traced:
+            wait_for(lambda: 'Tracing' in self.trace.output(), 15, 'the trace')
         if wal:
             sqlite3.connect(self.database).execute('PRAGMA journal_mode=WAL').fetchall()
 
     def pids(self):
         stack = self.stack
-        pids = {'redis': stack.redis.popen.pid, 'daphne': stack.daphne.popen.pid}
+        pids = {'redis': stack.redis.popen.pid}
+        pids.update(('daphne %d' % n, d.popen.pid) for n, d in enumerate(stack.daphnes, 1))
+        if stack.proxy:
+            pids['nginx'] = stack.proxy.popen.pid
         pids.update(('worker %d' % n, w.popen.pid) for n, w in enumerate(stack.workers, 1))
         return pids
 
@@ -80,6 +93,8 @@ class Launched(object):
         return self.stack.logs()
 
     def stop(self):
+        if self.trace:
+            self.trace.stop(signal.SIGINT)
         self.stack.stop()
 
 
@@ -89,13 +104,23 @@ SYSTEMS = {
     'legacy-2': lambda: Launched('legacy', 2),
     'legacy-4': lambda: Launched('legacy', 4),
     'modern': lambda: Launched('modern'),
+    'legacy-2x2': lambda: Launched('legacy', 2, daphnes=2),
+    'modern-x2': lambda: Launched('modern', daphnes=2),
 }
 # The legacy stack's deployment choices, one change at a time from the
-# post's (one runworker, SQLite's default rollback journal).
+# post's (one runworker, SQLite's default rollback journal, channel sessions
+# in the database, 100 frames waiting in websocket.receive at most).
+CACHE_SESSIONS = {'DJANGO_SETTINGS_MODULE': 'bench.settings_cache'}
+BIG_QUEUE = {'DJANGO_SETTINGS_MODULE': 'bench.settings_capacity'}
 TUNING = {
     'legacy-1+wal': lambda: Launched('legacy', 1, wal=True),
-    'legacy-2+wal': lambda: Launched('legacy', 2, wal=True),
-    'legacy-4+wal': lambda: Launched('legacy', 4, wal=True),
+    'legacy-1+cache': lambda: Launched('legacy', 1, env=CACHE_SESSIONS),
+    'legacy-2+cache': lambda: Launched('legacy', 2, env=CACHE_SESSIONS),
+    'legacy-2+capacity': lambda: Launched('legacy', 2, env=BIG_QUEUE),
+    # `make trace` watching (Redis's MONITOR; the modern port also with its
+    # CHANNEL_TRACE layer): does watching change what it watches?
+    'legacy-1+trace': lambda: Launched('legacy', 1, traced=True),
+    'modern+trace': lambda: Launched('modern', env={'CHANNEL_TRACE': '1'}, traced=True),
 }
 
 
@@ -124,7 +149,7 @@ def main(argv=None):
     # Without --systems: every system under every load, then the legacy
     # tuning steps under the quiet and the 300 msg/s rooms.
     plan = [(s, l) for l in chosen for s in args.systems.split(',')] if args.systems else \
-        [(s, l) for l in chosen for s in SYSTEMS] + [(s, l) for l in chosen if l.name in ('quiet', '300') for s in TUNING]
+        [(s, l) for l in chosen for s in SYSTEMS] + [(s, l) for l in chosen if l.name in ('quiet', 'busy', '300') for s in TUNING]
     os.makedirs(args.out, exist_ok=True)
     results = []
     for repeat in range(args.repeat):

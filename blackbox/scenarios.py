@@ -9,6 +9,7 @@ change.
 A scenario never asserts that two recipients see one global order, nor that
 live order matches the order of the history on reload.
 """
+import asyncio
 import json
 import re
 import signal
@@ -16,6 +17,7 @@ import threading
 
 import websocket
 
+from bench import load
 from harness.client import connect, frames, fresh_label, get, history, join, next_event, say
 
 SCENARIOS = []
@@ -306,6 +308,23 @@ def many_senders_while_the_worker_is_busy(stack):
     if not stack.workers:
         return NO_WORKER
     return crowd(stack, clients=10, each=20, paused=stack.workers)
+
+
+def under_load(stack, rate):
+    """Ten members of one room, each sending `rate` messages a second for
+    4 s (the benchmark's clients, bench/load.py): the outcome class."""
+    counted = asyncio.run(load.run(load.Load('room', 1, 10, rate, 4), stack, {}))
+    return {'outcome': load.outcome(counted)}
+
+
+@scenario
+def room_of_10_at_100_messages_a_second(stack):
+    return under_load(stack, 10)
+
+
+@scenario
+def room_of_10_at_300_messages_a_second(stack):
+    return under_load(stack, 30)
 
 
 @scenario

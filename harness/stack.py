@@ -135,19 +135,21 @@ class Stack(object):
     `asgi` replaces the target daphne serves (e.g. a test-only application).
     `proxy=True` is production's front as `make run-production` has it:
     collectstatic, then nginx with TLS (ops/proxy) before daphne; `url`
-    and `ws_url` then lead through nginx, `daphne_url` past it.
+    and `ws_url` then lead through nginx, `daphne_url` past it (to the
+    first of `daphnes` daphne processes, which nginx balances between).
     `root` runs the code of another checkout of the replica (the post's code
     laid over a copy, say) with this one's virtualenv.
     The working folder (database, logs) is removed on stop unless given.
     """
 
-    def __init__(self, kind, workers=1, env=None, workdir=None, asgi=None, proxy=False, root=None):
+    def __init__(self, kind, workers=1, env=None, workdir=None, asgi=None, proxy=False, root=None, daphnes=1):
         self.config = dict(STACKS[kind], cwd=root) if root else STACKS[kind]
         self.kind = kind
         self.asgi = asgi
         self.own_workdir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix='chat-%s-' % kind)
-        self.port = free_port()
+        self.ports = [free_port() for _ in range(daphnes)]
+        self.port = self.ports[0]
         self.redis_port = free_port()
         self.daphne_url = 'http://127.0.0.1:%d' % self.port
         self.url = self.daphne_url
@@ -157,17 +159,18 @@ class Stack(object):
             self.proxy_port = free_port()
             self.url = 'https://127.0.0.1:%d' % self.proxy_port
             self.ws_url = 'wss://127.0.0.1:%d' % self.proxy_port
+        self.database = os.path.join(self.workdir, 'db.sqlite3')
         self.env = dict(os.environ)
         self.env.update({
             'PYTHONUNBUFFERED': '1',
             'REDIS_URL': 'redis://127.0.0.1:%d' % self.redis_port,
-            'DATABASE_URL': 'sqlite:///' + os.path.join(self.workdir, 'db.sqlite3'),
+            'DATABASE_URL': 'sqlite:///' + self.database,
             'STATIC_ROOT': os.path.join(self.workdir, 'static'),
             'PATH': os.path.join(self.config['venv'], 'bin') + os.pathsep + os.environ['PATH'],
         })
         self.env.update(env or {})
         self.redis = None
-        self.daphne = None
+        self.daphnes = []
         self.workers = []
         self.serial = 0
         atexit.register(self.stop)
@@ -177,7 +180,8 @@ class Stack(object):
             if proxy:
                 self.run(['python', 'manage.py', 'collectstatic', '--noinput', '-v0'])
                 self.start_proxy()
-            self.start_daphne()
+            for port in self.ports:
+                self.start_daphne(port)
             for _ in range(workers if self.config['worker'] else 0):
                 self.start_worker()
             wait_for(self.http_ready, 30, 'a page from %s' % self.url)
@@ -185,8 +189,12 @@ class Stack(object):
             self.stop()
             raise
 
-    def argv(self, template):
-        argv = [part.format(port=self.port) for part in template]
+    @property
+    def daphne(self):
+        return self.daphnes[0] if self.daphnes else None
+
+    def argv(self, template, port=None):
+        argv = [part.format(port=port or self.port) for part in template]
         argv[0] = os.path.join(self.config['venv'], 'bin', argv[0])
         return argv
 
@@ -204,25 +212,27 @@ class Stack(object):
             '--save', '', '--appendonly', 'no', '--dir', self.workdir])
         wait_for(lambda: port_open(self.redis_port), 15, 'redis-server')
 
-    def start_daphne(self):
-        argv = self.argv(self.config['daphne'])
+    def start_daphne(self, port=None):
+        port = port or self.port
+        argv = self.argv(self.config['daphne'], port)
         if self.asgi:
             argv[-1] = self.asgi
-        self.daphne = self.spawn('daphne', argv)
-        wait_for(self.daphne_listening, 30, 'daphne on port %d' % self.port)
+        daphne = self.spawn('daphne', argv)
+        self.daphnes.insert(self.ports.index(port), daphne)
+        wait_for(lambda: self.daphne_listening(daphne, port), 30, 'daphne on port %d' % port)
 
     def start_proxy(self):
-        env = dict(self.env, PROXY_PORT=str(self.proxy_port), UPSTREAM='127.0.0.1:%d' % self.port, BIND='127.0.0.1',
+        env = dict(self.env, PROXY_PORT=str(self.proxy_port), UPSTREAM=' '.join('127.0.0.1:%d' % port for port in self.ports), BIND='127.0.0.1',
                    PROXY_DIR=os.path.join(self.workdir, 'proxy'))
         self.proxy = Process('proxy', [os.path.join(ROOT, 'ops', 'proxy')], ROOT, env, self.workdir)
         wait_for(lambda: port_open(self.proxy_port) or not self.proxy.alive(), 15, 'nginx')
         if not self.proxy.alive():
             raise RuntimeError('nginx exited:\n' + self.proxy.output())
 
-    def daphne_listening(self):
-        if not self.daphne.alive():
-            raise RuntimeError('daphne exited:\n' + self.daphne.output())
-        return port_open(self.port)
+    def daphne_listening(self, daphne, port):
+        if not daphne.alive():
+            raise RuntimeError('daphne exited:\n' + daphne.output())
+        return port_open(port)
 
     def http_ready(self):
         # Under Channels 1.x a page needs a worker too: daphne only relays it.
@@ -245,19 +255,19 @@ class Stack(object):
         return worker
 
     def restart_daphne(self):
-        self.daphne.stop()
+        self.daphnes.pop(0).stop()
         self.start_daphne()
 
     def logs(self):
-        procs = [self.redis, self.proxy, self.daphne] + self.workers
+        procs = [self.redis, self.proxy] + self.daphnes + self.workers
         return '\n'.join('--- %s\n%s' % (p.name, p.output()) for p in procs if p)
 
     def stop(self):
-        for proc in self.workers + [self.proxy, self.daphne, self.redis]:
+        for proc in self.workers + [self.proxy] + self.daphnes + [self.redis]:
             if proc:
                 proc.stop()
-        self.workers = []
-        self.proxy = self.daphne = self.redis = None
+        self.workers, self.daphnes = [], []
+        self.proxy = self.redis = None
         if self.own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 

@@ -13,12 +13,16 @@ not compared: the post's page lost them.
 
 Valid Python 3.5, standard library only: the legacy tests use it too.
 """
+import contextlib
 import difflib
 import io
 import os
 import re
 import shutil
 import sys
+import tempfile
+
+from harness.stack import Stack
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 POST = os.path.join(ROOT, 'docs', 'post.md')
@@ -170,6 +174,18 @@ def lay_post_over(destination):
             with io.open(os.path.join(destination, snippet.path), 'w', encoding='utf-8') as handle:
                 handle.write(snippet.text)
     return destination
+
+
+@contextlib.contextmanager
+def post_as_printed(**options):
+    """A legacy stack (harness/stack.py) running the post's code as printed,
+    in a copy removed afterwards."""
+    copy = lay_post_over(tempfile.mkdtemp(prefix='chat-post-'))
+    try:
+        with Stack('legacy', root=copy, **options) as running:
+            yield running
+    finally:
+        shutil.rmtree(copy)
 
 
 if __name__ == '__main__':

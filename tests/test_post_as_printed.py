@@ -5,8 +5,6 @@ what each deviation in docs/deviations.md is there to prevent, observed
 rather than claimed.
 """
 import json
-import shutil
-import tempfile
 import time
 from urllib.request import urlopen
 
@@ -14,18 +12,14 @@ import pytest
 import websocket
 
 from harness.client import join, rows, say, silent
-from harness.stack import Stack, wait_for
-from qa.fidelity import lay_post_over
+from harness.stack import wait_for
+from qa.fidelity import post_as_printed
 
 
 @pytest.fixture(scope='module')
 def post():
-    copy = lay_post_over(tempfile.mkdtemp(prefix='chat-post-'))
-    try:
-        with Stack('legacy', root=copy) as running:
-            yield running
-    finally:
-        shutil.rmtree(copy)
+    with post_as_printed() as running:
+        yield running
 
 
 def test_unknown_room_handshake_hangs_until_autobahn_drops_it(post):

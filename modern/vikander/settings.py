@@ -129,6 +129,10 @@ CHANNEL_LAYERS = {
         },
     },
 }
+# `make run-modern` turns this on for `make trace` (vikander/layers.py): the
+# same layer, also telling the trace what happens inside daphne.
+if os.environ.get('CHANNEL_TRACE') == '1':
+    CHANNEL_LAYERS['default']['BACKEND'] = 'vikander.layers.TracedPubSubChannelLayer'
 
 # The consumers' log.debug lines ("chat connect room=...") print as in the
 # legacy worker log: the chat logger at DEBUG in development, message only;

@@ -1,0 +1,231 @@
+"""
+From Redis commands to hops. Each stack's channel layer leaves its own
+trail in Redis; these read it back as the messages the post talks about.
+
+Legacy (asgi_redis 1.0): a send is the `chansend` script (keys: the message's
+own key and the channel's list; first argument: the msgpack message); a
+receiver pops the key from the list (BLPOP, or daphne's `lpopmany` poll)
+and then GETs it, which is the moment it took the message. Groups are
+sorted sets (ZADD, ZREM; ZRANGE to fan out). Channel sessions show when
+they live in Redis (CHANNEL_SESSION_ENGINE on a cache); the post's
+database sessions are invisible here.
+
+Modern (channels_redis Pub/Sub): a consumer's channel and each group are
+Redis Pub/Sub channels (SUBSCRIBE, UNSUBSCRIBE); group_send is one PUBLISH.
+A daphne subscribes to a group once, for its first member, and pushes each
+message to its members inside the process: with CHANNEL_TRACE=1
+(`make run-modern`) its layer (modern/vikander/layers.py) publishes those
+group_adds, group_discards and deliveries on a trace channel, read here.
+A frame enters a modern consumer without crossing Redis: its timeline
+starts at group_send.
+"""
+import json
+import time
+
+import msgpack
+
+INCOMING = ('websocket.connect', 'websocket.receive', 'websocket.disconnect', 'http.request', 'http.disconnect')
+SESSION_KEY = b'django.contrib.sessions.cache'
+CUT = 60
+
+
+def decode(payload):
+    for skip in (0, 12):  # channels_redis's core layer adds 12 random bytes
+        try:
+            return msgpack.unpackb(payload[skip:], raw=False, strict_map_key=False)
+        except Exception:
+            continue
+    return None
+
+
+def cut(value, limit=CUT):
+    text = value if isinstance(value, str) else json.dumps(value, default=repr)
+    return text if len(text) <= limit else text[:limit - 1] + '…'
+
+
+class Hop(dict):
+    """One line of the trace: when, which message (flow), who, what."""
+
+    def line(self):
+        return '%s %+9.1f ms  m%-3s %-16s %s' % (
+            self['clock'], self['ms'], self['flow'], self['actor'][:16], self['what'])
+
+
+class Trail(object):
+    def __init__(self, clients):
+        self.clients = clients
+        self.flows = {}  # flow -> start time
+        self.next_flow = 0
+
+    def new_flow(self, when):
+        self.next_flow += 1
+        self.flows[self.next_flow] = when
+        return self.next_flow
+
+    def hop(self, when, flow, client, what, **fields):
+        start = self.flows.get(flow, when)
+        clock = time.strftime('%H:%M:%S', time.localtime(when)) + ('%.3f' % (when % 1))[1:]
+        return Hop(fields, clock=clock, when=when, ms=(when - start) * 1000, flow=flow or '-',
+                   actor=self.clients(client), what=what)
+
+
+class Legacy(Trail):
+    COMMANDS = {'evalsha', 'get', 'set', 'setex', 'zadd', 'zrem', 'zrange'}
+
+    def __init__(self, clients, prefix='asgi:'):
+        super(Legacy, self).__init__(clients)
+        self.prefix = prefix.encode()
+        self.keys = {}  # message key -> (flow, channel, message)
+        self.handling = {}  # worker client -> flow it is handling
+        self.groups = {}  # group -> set of reply channels
+
+    def name(self, key):
+        return key[len(self.prefix):].decode('utf-8', 'replace') if key.startswith(self.prefix) else key.decode()
+
+    def feed(self, when, client, args):
+        command = args[0]
+        if command == b'evalsha' and len(args) >= 6 and args[2] == b'2':
+            return self.send(when, client, args[3], self.name(args[4]), args[5])
+        if command == b'get' and args[1] in self.keys:
+            return self.take(when, client, args[1])
+        if command in (b'zadd', b'zrem', b'zrange') and b':group:' in args[1]:
+            return self.group(when, client, command, args)
+        if command in (b'get', b'set', b'setex') and SESSION_KEY in args[1]:
+            flow = self.handling.get(client)
+            return [self.hop(when, flow, client, 'channel session %s' % ('load' if command == b'get' else 'save'))]
+        return []
+
+    def send(self, when, client, key, channel, payload):
+        message = decode(payload) or {}
+        if channel in INCOMING:
+            flow = self.new_flow(when)
+            self.keys[key] = (flow, channel, message)
+            return [self.hop(when, flow, client, '→ %s %s' % (channel, describe(channel, message)),
+                             kind='in', channel=channel, reply=message.get('reply_channel'))]
+        flow = self.handling.get(client)
+        self.keys[key] = (flow, channel, message)
+        return [self.hop(when, flow, client, '→ %s %s' % (channel, cut(reply_text(message))), kind='reply',
+                         channel=channel)]
+
+    def take(self, when, client, key):
+        flow, channel, message = self.keys.pop(key)
+        if channel in INCOMING:
+            self.handling[client] = flow
+            return [self.hop(when, flow, client, 'took %s' % channel, kind='worker', channel=channel)]
+        return [self.hop(when, flow, client, 'delivered %s' % channel, kind='delivered', channel=channel)]
+
+    def group(self, when, client, command, args):
+        group = args[1].split(b':group:', 1)[1].decode()
+        flow = self.handling.get(client)
+        members = self.groups.setdefault(group, set())
+        if command == b'zadd':
+            channel = args[-1].decode()
+            members.add(channel)
+            return [self.hop(when, flow, client, 'group_add %s ← %s' % (group, channel), kind='group_add',
+                             group=group, channel=channel)]
+        if command == b'zrem':
+            channel = args[-1].decode()
+            members.discard(channel)
+            return [self.hop(when, flow, client, 'group_discard %s ← %s' % (group, channel), kind='group_discard',
+                             group=group, channel=channel)]
+        return [self.hop(when, flow, client, 'group send %s (%d members)' % (group, len(members)),
+                         kind='group_send', group=group)]
+
+
+class Modern(Trail):
+    COMMANDS = {'subscribe', 'unsubscribe', 'publish'}
+    GROUP = '__group__'
+    TRACE = '__trace__'
+
+    def __init__(self, clients):
+        super(Modern, self).__init__(clients)
+        self.sent = {}  # text of a group_send -> its flow
+
+    def feed(self, when, client, args):
+        command, names = args[0], [a.decode('utf-8', 'replace') for a in args[1:]]
+        if command in (b'subscribe', b'unsubscribe'):
+            return [self.subscription(when, client, command == b'subscribe', name) for name in names]
+        if command == b'publish' and len(args) == 3:
+            if names[0].endswith(self.TRACE):
+                return self.told(when, client, decode(args[2]) or {})
+            return self.publish(when, client, names[0], args[2])
+        return []
+
+    def subscription(self, when, client, subscribe, name):
+        if self.GROUP in name:
+            group = name.split(self.GROUP, 1)[1]
+            what = ('subscribes to %s in Redis (its first member of the room)' if subscribe
+                    else 'unsubscribes from %s (its last member left)') % group
+            return self.hop(when, None, client, what, kind='subscribe', group=group)
+        return self.hop(when, None, client, '%s consumer channel %s' % ('new' if subscribe else 'closed', name),
+                        kind='channel', channel=name)
+
+    def told(self, when, client, event):
+        """What vikander/layers.py says happened inside daphne."""
+        kind, channel = event.get('event'), event.get('channel')
+        if kind == 'received':
+            flow = self.sent.get(event.get('text'))
+            return [self.hop(when, flow, client, 'delivered %s %s (the consumer took it)' % (event.get('type'), channel),
+                             kind='delivered', channel=channel)]
+        return [self.hop(when, None, client, '%s %s ← %s' % (kind, event.get('group'), channel), kind=kind,
+                         group=event.get('group'), channel=channel)]
+
+    def publish(self, when, client, name, payload):
+        message = decode(payload) or {}
+        if self.GROUP not in name:
+            return [self.hop(when, None, client, '→ %s %s' % (name, cut(message)), kind='send', channel=name)]
+        flow = self.new_flow(when)
+        self.sent[message.get('text')] = flow
+        group = name.split(self.GROUP, 1)[1]
+        return [self.hop(when, flow, client, 'group_send %s %s (one PUBLISH)' % (group, cut(message.get('text', message))),
+                         kind='group_send', group=group, channel='group_send')]
+
+
+def describe(channel, message):
+    if channel == 'http.request':
+        return '%s %s reply=%s' % (message.get('method'), message.get('path'), message.get('reply_channel'))
+    client = message.get('client') or ['?', '?']
+    text = message.get('text')
+    if text is None and message.get('bytes') is not None:
+        text = '<%d bytes>' % len(message['bytes'])
+    frame = '' if text is None else ' frame=%s' % cut(text)
+    return 'path=%s client=%s:%s%s reply=%s' % (
+        message.get('path'), client[0], client[1], frame, message.get('reply_channel'))
+
+
+def reply_text(message):
+    for key in ('text', 'status', 'accept', 'close'):
+        if key in message:
+            return '%s=%s' % (key, message[key])
+    return message
+
+
+def summary(hops):
+    """Per message: time queued before a worker took it, time in the consumer,
+    fan-out, and time until the last member's delivery (all from its entry)."""
+    flows = {}
+    for hop in hops:
+        if hop['flow'] != '-':
+            flows.setdefault(hop['flow'], []).append(hop)
+    rows = []
+    for flow, trail in sorted(flows.items()):
+        first = trail[0]
+        kinds = {}
+        for hop in trail:
+            kinds.setdefault(hop.get('kind'), []).append(hop['ms'])
+        delivered = kinds.get('delivered', [])
+        row = {'flow': flow, 'channel': first.get('channel'), 'fan_out': len(delivered),
+               'queued_ms': kinds['worker'][0] if 'worker' in kinds else None,
+               'consumer_ms': (kinds['group_send'][0] - kinds['worker'][0])
+               if 'worker' in kinds and 'group_send' in kinds else None,
+               'last_delivery_ms': max(delivered) if delivered and first.get('kind') in ('in', 'group_send') else None}
+        rows.append(row)
+    return rows
+
+
+def summary_lines(rows):
+    def ms(value):
+        return '–' if value is None else '%.1f ms' % value
+    return ['m%-3s %-20s queued %-9s in the consumer %-9s fan-out %-3d last delivery %s' % (
+        r['flow'], r['channel'] or 'group_send', ms(r['queued_ms']), ms(r['consumer_ms']), r['fan_out'],
+        ms(r['last_delivery_ms'])) for r in rows]

@@ -1,0 +1,78 @@
+"""
+`make trace` against real stacks: a stack, the trace beside it, two
+members, one message; the trace must show its hops in order with the real
+channel names. On the replica, on the post's code as printed, and on the
+modern port (started as `make run-modern` starts it, CHANNEL_TRACE=1).
+"""
+
+import pytest
+
+from harness.stack import Stack
+from qa.fidelity import post_as_printed
+from tracing.live import Trace, chat
+from tracing.monitor import arguments
+
+
+def flow_of(line):
+    fields = line.split()
+    return fields[3] if len(fields) > 3 else None
+
+
+def order(lines, *needles):
+    """The index of the first line holding each needle, each after the last."""
+    at, found = -1, []
+    for needle in needles:
+        at = next(i for i in range(at + 1, len(lines)) if needle in lines[i])
+        found.append(at)
+    return found
+
+
+@pytest.fixture
+def post_as_printed_stack():
+    with post_as_printed() as running:
+        yield running
+
+
+def check_legacy(stack):
+    trace = Trace(stack, '--summary')
+    label, lines = chat(stack, trace, 'delivered websocket.send!')
+    members = [line.rsplit(' ', 1)[1] for line in lines if 'group_add chat-%s ←' % label in line]
+    assert len(members) == 2 and all(m.startswith('websocket.send!') for m in members), lines
+    receive, took, fan_out = order(lines, '→ websocket.receive path=/chat/%s/' % label, 'took websocket.receive',
+                                   'group send chat-%s (2 members)' % label)
+    assert '"message": "hello, trace"' in lines[receive]
+    assert 'runworker' in lines[took]
+    flow = flow_of(lines[receive])
+    delivered = [line for line in lines[fan_out:] if flow_of(line) == flow and 'delivered' in line]
+    assert sorted(line.rsplit(' ', 1)[1] for line in delivered) == sorted(members), lines
+    assert all('daphne' in line for line in delivered)
+    summary = lines[lines.index('Per message:') + 1:]
+    assert any(line.startswith(flow + ' ') and 'websocket.receive' in line and 'fan-out 2' in line
+               for line in summary), summary
+
+
+def test_the_replica_traced(request):
+    with Stack('legacy') as stack:
+        check_legacy(stack)
+
+
+def test_the_post_as_printed_traced(post_as_printed_stack):
+    check_legacy(post_as_printed_stack)
+
+
+def test_the_modern_port_traced():
+    with Stack('modern', env={'CHANNEL_TRACE': '1'}) as stack:
+        trace = Trace(stack, '--summary')
+        label, lines = chat(stack, trace, 'delivered chat.message')
+        members = [line.rsplit(' ', 1)[1] for line in lines if 'group_add chat-%s ←' % label in line]
+        assert len(members) == 2, lines
+        (send,) = order(lines, 'group_send chat-%s' % label)
+        assert 'hello, trace' in lines[send]
+        flow = flow_of(lines[send])
+        delivered = [line.split()[-5] for line in lines[send:] if flow_of(line) == flow and 'delivered' in line]
+        assert sorted(delivered) == sorted(members), lines
+
+
+def test_monitor_arguments_are_unescaped_to_the_bytes_sent():
+    # Redis prints non-printable bytes as \xNN, and escapes quotes and backslashes.
+    assert arguments(' "k\\x81\\"q\\\\z\\n" "second"') == [b'k\x81"q\\z\n', b'second']
