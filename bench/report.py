@@ -135,7 +135,7 @@ def plot(runs, systems, loads, path):
 # per-message breakdown (queued, in the consumer, fan-out, last delivery).
 CAUSES = """## Where the time goes
 
-- **Legacy, quiet room (about 15 ms p50 against the reference's 3).** `make trace` on one message (README, "Watch it
+- **Legacy, quiet room (the quiet table above).** `make trace` on one message (README, "Watch it
   work"): 0.2 ms queued in `websocket.receive`, about 6 ms in the consumer (the channel session loaded from the
   database, the room queried, the row inserted and committed, then one `chansend` script per member for the group
   send, each a Redis round trip), then 3 to 6 ms more until daphne delivers: daphne 1.0.2 polls Redis for replies
@@ -155,7 +155,7 @@ CAUSES = """## Where the time goes
   8 s: about 40 messages a second left the inbox; the rest found it at its capacity of 100 and were dropped, with
   an INFO line. (A shorter GIL switch interval changed nothing: not a GIL convoy.) The port now uses
   `RedisPubSubChannelLayer`: one `PUBLISH` per group send, no capacity, nothing dropped in any load here.
-- **Modern, 300 msg/s (late, not lost).** One daphne spends about 0.45 ms of CPU per delivery (Channels' dispatch to
+- **Modern, 300 msg/s (late, not lost).** One daphne spends about 0.4 ms of CPU per delivery (Channels' dispatch to
   each consumer, the ORM on the database thread, Twisted and autobahn framing), the reference under 0.1 ms: 3,000
   deliveries a second need more than the one core a Python process has, so messages queue for seconds. Two daphnes
   behind nginx (`modern-x2`) share the work over both cores, with nginx and the load generator on them too.

@@ -70,7 +70,7 @@ class Trail(object):
 
 
 class Legacy(Trail):
-    COMMANDS = {'evalsha', 'get', 'set', 'setex', 'zadd', 'zrem', 'zrange'}
+    COMMANDS = {b'evalsha', b'get', b'set', b'setex', b'zadd', b'zrem', b'zrange'}
 
     def __init__(self, clients, prefix='asgi:'):
         super(Legacy, self).__init__(clients)
@@ -133,7 +133,7 @@ class Legacy(Trail):
 
 
 class Modern(Trail):
-    COMMANDS = {'subscribe', 'unsubscribe', 'publish'}
+    COMMANDS = {b'subscribe', b'unsubscribe', b'publish'}
     GROUP = '__group__'
     TRACE = '__trace__'
 
