@@ -14,13 +14,12 @@ import os
 import shutil
 import signal
 import sqlite3
-import subprocess
 import sys
 import tempfile
-import time
 
 from bench.load import Load, run
 from harness.stack import ROOT, Process, Stack, free_port, port_open, wait_for
+from tracing.live import command
 
 
 def loads(seconds):
@@ -72,8 +71,7 @@ class Launched(object):
                            proxy=daphnes > 1)
         self.url, self.ws_url, self.database = self.stack.url, self.stack.ws_url, self.stack.database
         # `make trace` beside it, printing every hop (to its log).
-        self.trace = Process('trace', [sys.executable, '-m', 'tracing', '--stack', kind, '--redis',
-                                       self.stack.env['REDIS_URL']], ROOT, dict(os.environ, PYTHONPATH=ROOT),
+        self.trace = Process('trace', command(self.stack), ROOT, dict(os.environ, PYTHONPATH=ROOT),
                              self.stack.workdir) if traced else None
         if traced:
             wait_for(lambda: 'Tracing' in self.trace.output(), 15, 'the trace')
@@ -88,9 +86,6 @@ class Launched(object):
             pids['nginx'] = stack.proxy.popen.pid
         pids.update(('worker %d' % n, w.popen.pid) for n, w in enumerate(stack.workers, 1))
         return pids
-
-    def logs(self):
-        return self.stack.logs()
 
     def stop(self):
         if self.trace:
@@ -124,13 +119,10 @@ TUNING = {
 }
 
 
-def measure(system, load, start=None):
-    running = (start or dict(SYSTEMS, **TUNING)[system])()
+def measure(system, load):
+    running = dict(SYSTEMS, **TUNING)[system]()
     try:
         result = asyncio.run(run(load, running, running.pids()))
-        if hasattr(running, 'logs'):
-            logs = running.logs()
-            result['warnings'] = sum(1 for line in logs.splitlines() if 'WARNING' in line or 'over capacity' in line)
     finally:
         running.stop()
     result['system'] = system
@@ -146,8 +138,8 @@ def main(argv=None):
     parser.add_argument('--out', default=os.path.join(ROOT, 'artefacts', 'bench'))
     args = parser.parse_args(argv)
     chosen = [l for l in loads(args.seconds) if not args.loads or l.name in args.loads.split(',')]
-    # Without --systems: every system under every load, then the legacy
-    # tuning steps under the quiet and the 300 msg/s rooms.
+    # Without --systems: every system under every load, then the tuning and
+    # trace rows under the 10, 100 and 300 msg/s rooms.
     plan = [(s, l) for l in chosen for s in args.systems.split(',')] if args.systems else \
         [(s, l) for l in chosen for s in SYSTEMS] + [(s, l) for l in chosen if l.name in ('quiet', 'busy', '300') for s in TUNING]
     os.makedirs(args.out, exist_ok=True)

@@ -222,7 +222,8 @@ class Stack(object):
         wait_for(lambda: self.daphne_listening(daphne, port), 30, 'daphne on port %d' % port)
 
     def start_proxy(self):
-        env = dict(self.env, PROXY_PORT=str(self.proxy_port), UPSTREAM=' '.join('127.0.0.1:%d' % port for port in self.ports), BIND='127.0.0.1',
+        env = dict(self.env, PROXY_PORT=str(self.proxy_port), BIND='127.0.0.1',
+                   UPSTREAM=' '.join('127.0.0.1:%d' % port for port in self.ports),
                    PROXY_DIR=os.path.join(self.workdir, 'proxy'))
         self.proxy = Process('proxy', [os.path.join(ROOT, 'ops', 'proxy')], ROOT, env, self.workdir)
         wait_for(lambda: port_open(self.proxy_port) or not self.proxy.alive(), 15, 'nginx')

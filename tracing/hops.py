@@ -30,12 +30,10 @@ CUT = 60
 
 
 def decode(payload):
-    for skip in (0, 12):  # channels_redis's core layer adds 12 random bytes
-        try:
-            return msgpack.unpackb(payload[skip:], raw=False, strict_map_key=False)
-        except Exception:
-            continue
-    return None
+    try:
+        return msgpack.unpackb(payload, raw=False, strict_map_key=False)
+    except Exception:
+        return None
 
 
 def cut(value, limit=CUT):
@@ -227,5 +225,5 @@ def summary_lines(rows):
     def ms(value):
         return '–' if value is None else '%.1f ms' % value
     return ['m%-3s %-20s queued %-9s in the consumer %-9s fan-out %-3d last delivery %s' % (
-        r['flow'], r['channel'] or 'group_send', ms(r['queued_ms']), ms(r['consumer_ms']), r['fan_out'],
+        r['flow'], r['channel'], ms(r['queued_ms']), ms(r['consumer_ms']), r['fan_out'],
         ms(r['last_delivery_ms'])) for r in rows]

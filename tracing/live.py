@@ -11,14 +11,18 @@ from harness.client import frames, fresh_label, join, say
 from harness.stack import ROOT, wait_for
 
 
+def command(stack, *options):
+    """`python -m tracing` for a stack that harness/stack.py started."""
+    return [sys.executable, '-m', 'tracing', '--stack', stack.kind, '--redis', stack.env['REDIS_URL']] + list(options)
+
+
 class Trace(object):
-    """`python -m tracing` on a stack's Redis, its lines collected as they come."""
+    """The trace of a stack, its lines collected as they come."""
 
     def __init__(self, stack, *options):
         self.lines = []
-        self.process = subprocess.Popen(
-            [sys.executable, '-m', 'tracing', '--stack', stack.kind, '--redis', stack.env['REDIS_URL']] + list(options),
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.process = subprocess.Popen(command(stack, *options), cwd=ROOT, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True)
         self.reader = threading.Thread(target=self.read, daemon=True)
         self.reader.start()
         wait_for(lambda: self.lines, 15, 'the trace to start')

@@ -19,9 +19,11 @@ TOO_BIG = 4009
 
 # database_sync_to_async rather than plain sync_to_async: it also closes the
 # stale database connections that a long-lived socket would otherwise keep.
-@database_sync_to_async
-def get_room(label):
+def room_named(label):
     return Room.objects.filter(label=label).first()
+
+
+get_room = database_sync_to_async(room_named)
 
 
 @database_sync_to_async
@@ -33,10 +35,11 @@ def store(label, data):
     """
     # Look the room up again, as the legacy did, so a room deleted since
     # connect() takes no more messages.
-    room = Room.objects.filter(label=label).first()
+    room = room_named(label)
     if room is None:
         log.debug('received message, but the room does not exist label=%s', label)
         return None
+    log.debug('received message, room exists label=%s', room.label)
     log.debug('chat message room=%s handle=%.200s message=%.200s', room.label, data['handle'], data['message'])
     return room.messages.create(**data)
 
