@@ -1,8 +1,11 @@
-# The legacy stack on the CPython the post used (3.5). The full python image
-# already has gcc, which Twisted, zope.interface and msgpack-python need to
-# build from their 2017 sdists. The commands are the Makefile's and the
-# Procfile's, so `make run` on a machine without Docker proves them.
-FROM python:3.5.10-buster
+# The legacy stack on the CPython the post used (3.5): the Procfile's
+# commands (`make run` proves them on a machine without Docker). BASE is
+# the official image; setup/stand-in-images makes one from Debian's
+# packages where no registry answers (README.md, "On several machines").
+# The full python image has gcc, which Twisted, zope.interface and
+# msgpack-python need to build from their 2017 sdists.
+ARG BASE=python:3.5.10-buster
+FROM ${BASE}
 
 RUN useradd --create-home --uid 1000 chat
 WORKDIR /app
@@ -12,16 +15,21 @@ RUN pip install -q -r requirements-bootstrap.txt \
  && pip install -q --no-deps -r requirements-legacy.txt \
  && pip check
 
-COPY . .
-# Production mode unless DEBUG=1 is given: the settings then refuse to start
-# without SECRET_KEY, which only the environment supplies (never the image).
-# The static files are collected here, outside the var/ volume, for the web
-# server in front.
-ENV DEBUG=0 STATIC_ROOT=/app/static-collected
-RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput -v0 \
- && mkdir -p var && chown chat var
+# What runs, and nothing else: no tests, no docs, no modern port.
+COPY manage.py Procfile ./
+COPY vikander vikander/
+COPY chat chat/
+COPY templates templates/
+COPY static static/
+COPY ops/respawn ops/healthcheck ops/
+# collectstatic fills STATIC_ROOT, the volume the proxy serves.
+RUN mkdir -p var static-collected && chown chat var static-collected
 USER chat
 
-ENV PORT=8001 BIND=0.0.0.0 REDIS_URL=redis://redis:6379 PYTHONUNBUFFERED=1
+# Production mode unless DEBUG=1 is given: the settings then refuse to start
+# without SECRET_KEY, which only the environment supplies (never the image).
+ENV DEBUG=0 STATIC_ROOT=/app/static-collected PORT=8001 BIND=0.0.0.0 \
+    REDIS_URL=redis://redis:6379 PYTHONUNBUFFERED=1
 EXPOSE 8001
+HEALTHCHECK --interval=5s --timeout=6s --start-period=20s CMD ["python", "ops/healthcheck"]
 CMD ["honcho", "start", "-f", "Procfile", "web"]

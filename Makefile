@@ -12,7 +12,9 @@ MODERN := var/venv-modern
 TOOLS := var/venv-tools
 RUN_PACKAGES := redis-server redis-tools
 PRODUCTION_PACKAGES := $(RUN_PACKAGES) nginx openssl
-TEST_PACKAGES := $(PRODUCTION_PACKAGES) chromium chromium-driver
+# The cluster's engine, and what makes stand-in images (make cluster).
+DOCKER_PACKAGES := docker.io docker-compose debootstrap
+TEST_PACKAGES := $(PRODUCTION_PACKAGES) chromium chromium-driver $(DOCKER_PACKAGES)
 WITH_LEGACY := PATH="$(CURDIR)/$(LEGACY)/bin:$$PATH"
 WITH_MODERN := PATH="$(CURDIR)/$(MODERN)/bin:$$PATH"
 # The modern port and the tools run on the machine's own CPython, 3.10 or newer.
@@ -78,13 +80,35 @@ trace: $(TOOLS)/.installed
 trace-diagram: setup-legacy setup-modern $(TOOLS)/.installed
 	$(TOOLS)/bin/python -m tracing.diagram
 
+# The stack over several containers (docker-compose.yml; STACK=modern for
+# modern/docker-compose.yml) behind nginx on https://127.0.0.1:CLUSTER_PORT/,
+# in production mode, until Ctrl-C, which stops and removes it all. Starts
+# a Docker engine if none runs; builds stand-in images when no registry
+# answers (setup/stand-in-images).
+CLUSTER_PORT ?= 8443
+.PHONY: cluster
+cluster: $(TOOLS)/.installed
+	setup/install-system-packages $(DOCKER_PACKAGES)
+	$(TOOLS)/bin/python -m harness.cluster $(STACK) $(CLUSTER_PORT)
+
 # Every stack under every load (bench/run.py), then docs/benchmarks.md and
-# docs/bench-load.png (bench/report.py). About 12 minutes a repeat;
-# BENCH_ARGS='--repeat 3' for the spread, '--loads quiet,300' for fewer.
+# docs/bench-load.png (bench/report.py), and docs/scaling.md: what a room
+# of 1,000 and a site of 100,000 would need (bench/scaling.py). About 12
+# minutes a repeat; BENCH_ARGS='--repeat 3' for the spread, '--loads quiet,300' for fewer.
 BENCH_ARGS ?=
-.PHONY: bench
+.PHONY: bench bench-cluster
 bench: setup-legacy setup-modern $(TOOLS)/.installed
 	$(TOOLS)/bin/python -m bench.run $(BENCH_ARGS)
+	$(TOOLS)/bin/python -m bench.report
+	$(TOOLS)/bin/python -m bench.scaling
+
+# make cluster's containers under three loads beside the same processes
+# without containers, 3 repeats (about 20 minutes): the report's "On
+# several containers" section.
+bench-cluster: setup-legacy setup-modern $(TOOLS)/.installed
+	setup/install-system-packages $(DOCKER_PACKAGES)
+	$(TOOLS)/bin/python -m bench.run --systems reference,legacy-2x2,legacy-cluster,modern-x2,modern-cluster \
+		--loads quiet,busy,300 --repeat 3 --out artefacts/bench/cluster
 	$(TOOLS)/bin/python -m bench.report
 
 # Every scenario on both stacks; writes artefacts/comparison.md and .html,
@@ -106,25 +130,25 @@ packages:
 
 # The legacy virtualenv: CPython 3.5 or 3.6, pip/setuptools old enough to
 # build 2017 sdists, then every pinned package and nothing else.
-$(LEGACY)/.installed: requirements-bootstrap.txt requirements-legacy.txt
+$(LEGACY)/.installed: requirements-bootstrap.txt requirements-legacy.txt requirements-legacy-tests.txt
 	rm -rf $(LEGACY)
 	"$$(setup/find-python 3.5 3.6)" -m venv $(LEGACY)
 	$(LEGACY)/bin/pip install -q -r requirements-bootstrap.txt
-	$(LEGACY)/bin/pip install -q --no-deps -r requirements-legacy.txt
+	$(LEGACY)/bin/pip install -q --no-deps -r requirements-legacy-tests.txt
 	$(LEGACY)/bin/pip check
 	touch $@
 
 # The modern port and the tools (the Python 3.5 checker, the black-box
 # suites) run on the machine's current CPython. Debian's python3 has no
 # venv (ensurepip) until python3-venv is installed.
-$(MODERN)/.installed: requirements-modern.txt
+$(MODERN)/.installed: requirements-modern.txt requirements-modern-tests.txt
 $(TOOLS)/.installed: requirements-tools.txt
 $(MODERN)/.installed $(TOOLS)/.installed:
 	rm -rf $(@D)
 	python="$$(setup/find-python $(CURRENT_PYTHONS))" && \
 	{ "$$python" -c 'import ensurepip' 2>/dev/null || setup/install-system-packages python3-venv; } && \
 	"$$python" -m venv $(@D)
-	$(@D)/bin/pip install -q --no-deps -r $<
+	$(@D)/bin/pip install -q --no-deps -r $(lastword $^)
 	$(@D)/bin/pip check
 	touch $@
 

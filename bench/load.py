@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 import random
-import sqlite3
 import time
 import uuid
 from collections import Counter
@@ -64,7 +63,9 @@ class Member(object):
 
 
 class ProcessWatch(object):
-    """CPU seconds and peak RSS of server processes, from /proc."""
+    """CPU seconds and peak RSS of server processes, from /proc: each named
+    pid with its descendants (nginx's workers under its master, daphne and
+    runworker under a container's honcho)."""
 
     TICK = os.sysconf('SC_CLK_TCK')
 
@@ -72,23 +73,43 @@ class ProcessWatch(object):
         self.pids = dict(pids)  # name -> pid
         self.start = {name: self.cpu(pid) for name, pid in self.pids.items()}
 
+    @staticmethod
+    def tree(pid):
+        children = {}
+        for entry in os.listdir('/proc'):
+            if entry.isdigit():
+                try:
+                    with open('/proc/%s/stat' % entry) as stat:
+                        parent = int(stat.read().rsplit(')', 1)[1].split()[1])
+                except OSError:
+                    continue
+                children.setdefault(parent, []).append(int(entry))
+        found, todo = [], [pid]
+        while todo:
+            found.append(todo.pop())
+            todo.extend(children.get(found[-1], []))
+        return found
+
     def cpu(self, pid):
-        try:
-            with open('/proc/%d/stat' % pid) as stat:
-                fields = stat.read().rsplit(')', 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / self.TICK
-        except OSError:
-            return 0.0
+        total = 0.0
+        for each in self.tree(pid):
+            try:
+                with open('/proc/%d/stat' % each) as stat:
+                    fields = stat.read().rsplit(')', 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / self.TICK
+            except OSError:
+                pass
+        return total
 
     def peak_rss(self, pid):
-        try:
-            with open('/proc/%d/status' % pid) as status:
-                for line in status:
-                    if line.startswith('VmHWM:'):
-                        return int(line.split()[1]) * 1024
-        except OSError:
-            pass
-        return 0
+        total = 0
+        for each in self.tree(pid):
+            try:
+                with open('/proc/%d/status' % each) as status:
+                    total += next(int(line.split()[1]) * 1024 for line in status if line.startswith('VmHWM:'))
+            except (OSError, StopIteration):
+                pass
+        return total
 
     def result(self):
         return {name: {'cpu_seconds': round(self.cpu(pid) - self.start[name], 3),
@@ -103,15 +124,11 @@ def percentile(values, share):
     return values[min(len(values) - 1, int(round(share * (len(values) - 1))))]
 
 
-def stored_rows(database, prefix):
+def stored_rows(stack, prefix):
     """(room label, message) of every row this run stored."""
-    db = sqlite3.connect(database)
-    try:
-        return db.execute(
-            'SELECT label, message FROM chat_message JOIN chat_room ON chat_room.id = room_id '
-            'WHERE message LIKE ?', (prefix + '%',)).fetchall()
-    finally:
-        db.close()
+    return stack.query(
+        'SELECT label, message FROM chat_message JOIN chat_room ON chat_room.id = room_id '
+        'WHERE message LIKE ?', (prefix + '%',))
 
 
 async def open_member(member, ws_url, origin):
@@ -159,7 +176,7 @@ async def speak(member, load, prefix, clock, sent):
 
 
 async def run(load, stack, pids):
-    """Run `load` against `stack` (url, ws_url, database); returns the counts."""
+    """Run `load` against `stack` (url, ws_url, query); returns the counts."""
     clock = time.monotonic
     prefix = 'b' + uuid.uuid4().hex[:6]
     labels = ['%s-%d' % (prefix, r) for r in range(load.rooms)]
@@ -194,7 +211,7 @@ async def run(load, stack, pids):
     in_room = {label: [m for m in members if m.room == label and m.socket] for label in labels}
 
     def missing():
-        rows = stored_rows(stack.database, prefix)
+        rows = stored_rows(stack, prefix)
         return rows, sum(1 for label, text in rows for m in in_room[label]
                          if text.split(' ')[0] not in m.received and m.close_code is None)
 

@@ -220,6 +220,40 @@ def highest_carried(runs, system, loads):
     return max(offered) if offered else 0
 
 
+# Runs made before bench/load.py watched a process's descendants counted
+# nginx's master only, whose CPU is ~0: the reports say which they read.
+NGINX = {True: "nginx's CPU is its master's and its workers'.",
+         False: "nginx's CPU reads 0 in these runs: they counted its master process only, not the workers "
+                "that proxy (bench/load.py counts them now; `make bench` again to see them)."}
+
+
+def nginx_counted(results):
+    return any(run['servers'].get('nginx', {}).get('cpu_seconds') for run in results)
+
+
+def clustered(path):
+    """The section `make bench-cluster` adds: its own run, its own reference."""
+    if not os.path.exists(path):
+        return []
+    with open(path) as source:
+        results = json.load(source)
+    runs = group(results)
+    systems = list(dict.fromkeys(r['system'] for r in results))
+    lines = ['## On several containers (`make bench-cluster`)', '',
+             'A run of its own (artefacts/bench/cluster/results.json, %d repeat(s)), with its own reference: '
+             '`legacy-cluster` and `modern-cluster` are `make cluster`\'s containers (nginx, two daphnes, two '
+             'runworkers for legacy, two Redis shards, PostgreSQL) on this one machine, driven through nginx\'s '
+             'published port; their CPU counts every process in the containers and the docker-proxy that '
+             'carries the port. `legacy-2x2` and `modern-x2` are the same processes without containers, one '
+             'Redis and SQLite. The difference is what the containers, the second shard and PostgreSQL cost '
+             'on %d cores.' % (max(r['repeat'] for r in results) + 1, os.cpu_count()), '']
+    for load in dict.fromkeys(r['load'] for r in results):
+        sample = first_run(runs, load)
+        lines += ['### %s: %s (%s msg/s offered)' % (load, sample['describe'], fmt(sample['offered'])), '',
+                  table(runs, systems, load), '']
+    return lines
+
+
 def main(path=None, docs=DOCS):
     path = path or os.path.join(ROOT, 'artefacts', 'bench', 'results.json')
     with open(path) as source:
@@ -245,7 +279,8 @@ def main(path=None, docs=DOCS):
         'before or as it sent), *never stored, no error* (silent), *stored, member closed N* (the member '
         'was closed with N before the message reached it), *stored, not delivered within the drain, no error* (silent: not delivered by SETTLE s after the last change, at most DRAIN_LIMIT s after the last send; bench/load.py). '
         'p50/p95/p99 are send-to-receipt latencies over every delivery. CPU is the sum over every server '
-        'process (redis, daphne, runworkers, nginx; the reference\'s one process); peak RSS is the sum of their peaks.',
+        'process (redis, daphne, runworkers, nginx; the reference\'s one process); peak RSS is the sum of their '
+        'peaks. ' + NGINX[nginx_counted(results)],
         '',
         '![latency and loss against offered load](bench-load.png)',
         '',
@@ -292,6 +327,7 @@ def main(path=None, docs=DOCS):
             if any((s, load) in runs for s in traced):
                 watched = [s for s in systems if s.replace('+trace', '') in ('legacy-1', 'modern')]
                 lines += ['### %s' % load, '', table(runs, watched, load), '']
+    lines += clustered(os.path.join(os.path.dirname(path), 'cluster', 'results.json'))
     with open(os.path.join(docs, 'benchmarks.md'), 'w', encoding='utf-8') as out:
         out.write('\n'.join(lines))
     print('wrote %s and bench-load.png' % os.path.join(docs, 'benchmarks.md'))

@@ -14,11 +14,13 @@ import os
 import shutil
 import signal
 import sqlite3
+import subprocess
 import sys
 import tempfile
 
 from bench.load import Load, run
-from harness.stack import ROOT, Process, Stack, free_port, port_open, wait_for
+from harness.cluster import Cluster
+from harness.stack import ROOT, Process, Stack, free_port, port_open, sqlite_query, wait_for
 from tracing.live import command
 
 
@@ -47,6 +49,9 @@ class Reference(object):
                               ROOT, dict(os.environ, PYTHONPATH=ROOT), self.workdir)
         wait_for(lambda: port_open(port), 15, 'the reference server')
 
+    def query(self, sql, params=()):
+        return sqlite_query(self.database, sql, params)
+
     def pids(self):
         return {'reference': self.server.popen.pid}
 
@@ -70,6 +75,7 @@ class Launched(object):
         self.stack = Stack(kind, workers=workers, env=dict(PRODUCTION, **(env or {})), daphnes=daphnes,
                            proxy=daphnes > 1)
         self.url, self.ws_url, self.database = self.stack.url, self.stack.ws_url, self.stack.database
+        self.query = self.stack.query
         # `make trace` beside it, printing every hop (to its log).
         self.trace = Process('trace', command(self.stack), ROOT, dict(os.environ, PYTHONPATH=ROOT),
                              self.stack.workdir) if traced else None
@@ -93,6 +99,33 @@ class Launched(object):
         self.stack.stop()
 
 
+class Clustered(object):
+    """`make cluster`'s containers (harness/cluster.py), driven through its
+    nginx: every process in them counted from the host's /proc, and
+    docker-proxy, which carries the published port to nginx."""
+
+    NAMES = {'proxy': 'nginx', 'web': 'daphne', 'worker': 'worker', 'redis1': 'redis', 'redis2': 'redis',
+             'db': 'postgres'}
+
+    def __init__(self, kind):
+        self.cluster = Cluster(kind)
+        self.url, self.ws_url, self.query = self.cluster.url, self.cluster.ws_url, self.cluster.query
+
+    def pids(self):
+        pids, serial = {}, {}
+        for service, name in self.NAMES.items():
+            for container in self.cluster.containers(service):
+                serial[name] = serial.get(name, 0) + 1
+                pids['%s %d' % (name, serial[name])] = self.cluster.inspect(container)['State']['Pid']
+        forwarder = subprocess.run(['pgrep', '-f', 'docker-proxy .*-host-port %d ' % self.cluster.port],
+                                   stdout=subprocess.PIPE, universal_newlines=True).stdout.split()
+        pids.update(('docker-proxy %d' % n, int(pid)) for n, pid in enumerate(forwarder, 1))
+        return pids
+
+    def stop(self):
+        self.cluster.stop()
+
+
 SYSTEMS = {
     'reference': Reference,
     'legacy-1': lambda: Launched('legacy', 1),
@@ -101,6 +134,12 @@ SYSTEMS = {
     'modern': lambda: Launched('modern'),
     'legacy-2x2': lambda: Launched('legacy', 2, daphnes=2),
     'modern-x2': lambda: Launched('modern', daphnes=2),
+}
+# make cluster's topology on this one machine: not in the default plan
+# (each start builds and starts nine containers); --systems names them.
+CLUSTERS = {
+    'legacy-cluster': lambda: Clustered('legacy'),
+    'modern-cluster': lambda: Clustered('modern'),
 }
 # The legacy stack's deployment choices, one change at a time from the
 # post's (one runworker, SQLite's default rollback journal, channel sessions
@@ -120,7 +159,7 @@ TUNING = {
 
 
 def measure(system, load):
-    running = dict(SYSTEMS, **TUNING)[system]()
+    running = dict(SYSTEMS, **dict(TUNING, **CLUSTERS))[system]()
     try:
         result = asyncio.run(run(load, running, running.pids()))
     finally:

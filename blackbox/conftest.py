@@ -33,10 +33,12 @@ def browser_factory():
         options = webdriver.ChromeOptions()
         options.binary_location = shutil.which('chromium') or '/usr/bin/chromium'
         # Headless as root on a machine with no network but loopback: these
-        # keep Chromium from phoning home and failing noisily.
+        # keep Chromium from phoning home and failing noisily. The proxies'
+        # certificates are self-signed (ops/proxy).
         for flag in ('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
                      '--disable-quic', '--no-first-run', '--disable-background-networking',
                      '--disable-component-update', '--disable-sync', '--window-size=1000,700',
+                     '--ignore-certificate-errors',
                      '--user-data-dir=' + profiles[-1]):
             options.add_argument(flag)
         options.set_capability('goog:loggingPrefs', {'browser': 'ALL'})

@@ -6,9 +6,7 @@ code valid on CPython 3.5: the legacy tests use it too.
 """
 import html
 import json
-import os
 import re
-import sqlite3
 import ssl
 import struct
 import time
@@ -82,11 +80,15 @@ def join(stack, label, **options):
 def next_event(sock, wait=QUIET):
     """The next thing a client sees: a text frame, a close, or silence."""
     timeout = sock.gettimeout()
-    sock.settimeout(wait)
+    deadline = time.time() + wait
     opcode = websocket.ABNF.OPCODE_PING
     try:
-        # daphne pings every 20 s; a ping is no news for the client.
+        # daphne pings every 20 s; a ping is no news for the client, and
+        # does not extend the wait.
         while opcode in (websocket.ABNF.OPCODE_PING, websocket.ABNF.OPCODE_PONG):
+            if time.time() >= deadline:
+                return ('silence',)
+            sock.settimeout(deadline - time.time())
             opcode, frame = sock.recv_data_frame(True)
     except websocket.WebSocketTimeoutException:
         return ('silence',)
@@ -123,10 +125,6 @@ def silent(sock, seconds=QUIET):
 
 def rows(stack, label):
     """The (handle, message) rows stored for a room, in the stack's database."""
-    db = sqlite3.connect(os.path.join(stack.workdir, 'db.sqlite3'))
-    try:
-        return db.execute(
-            'SELECT handle, message FROM chat_message JOIN chat_room ON chat_room.id = room_id '
-            'WHERE label = ? ORDER BY chat_message.id', (label,)).fetchall()
-    finally:
-        db.close()
+    return [tuple(row) for row in stack.query(
+        'SELECT handle, message FROM chat_message JOIN chat_room ON chat_room.id = room_id '
+        'WHERE label = ? ORDER BY chat_message.id', (label,))]

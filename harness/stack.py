@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -61,6 +62,15 @@ def free_port():
     port = sock.getsockname()[1]
     sock.close()
     return port
+
+
+def sqlite_query(database, sql, params=()):
+    """Rows of a query on a SQLite file, as tuples."""
+    db = sqlite3.connect(database)
+    try:
+        return db.execute(sql, params).fetchall()
+    finally:
+        db.close()
 
 
 def wait_for(check, timeout, what):
@@ -258,6 +268,10 @@ class Stack(object):
     def restart_daphne(self):
         self.daphnes.pop(0).stop()
         self.start_daphne()
+
+    def query(self, sql, params=()):
+        """Rows of a query (`?` placeholders) on the stack's database."""
+        return sqlite_query(self.database, sql, params)
 
     def logs(self):
         procs = [self.redis, self.proxy] + self.daphnes + self.workers

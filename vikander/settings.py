@@ -107,7 +107,9 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "asgi_redis.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [os.environ.get('REDIS_URL', 'redis://localhost:6379')],
+            # One URL, or several separated by spaces: the layer shards its
+            # channels and groups over them (the cluster's redis1 and redis2).
+            "hosts": os.environ.get('REDIS_URL', 'redis://localhost:6379').split(),
         },
         "ROUTING": "chat.routing.channel_routing",
     },

@@ -125,7 +125,9 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {
-            "hosts": [os.environ.get('REDIS_URL', 'redis://localhost:6379')],
+            # One URL, or several separated by spaces: the layer shards its
+            # channels and groups over them (the cluster's redis1 and redis2).
+            "hosts": os.environ.get('REDIS_URL', 'redis://localhost:6379').split(),
         },
     },
 }
