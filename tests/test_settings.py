@@ -27,3 +27,9 @@ def test_the_environment_overrides_the_secret_key():
 def test_redis_url_sets_the_channel_layer_host():
     hosts = setting('CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]', REDIS_URL='redis://127.0.0.1:7000')
     assert hosts == "['redis://127.0.0.1:7000']"
+
+
+def test_several_redis_urls_shard_the_channel_layer():
+    # Deviation C16: the cluster's two shards.
+    hosts = setting('CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]', REDIS_URL='redis://redis1:6379 redis://redis2:6379')
+    assert hosts == "['redis://redis1:6379', 'redis://redis2:6379']"

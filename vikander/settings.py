@@ -107,8 +107,8 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "asgi_redis.RedisChannelLayer",
         "CONFIG": {
-            # One URL, or several separated by spaces: the layer shards its
-            # channels and groups over them (the cluster's redis1 and redis2).
+            # Deviation C16: one URL, or several separated by spaces, which
+            # the layer shards over (the cluster's redis1 and redis2).
             "hosts": os.environ.get('REDIS_URL', 'redis://localhost:6379').split(),
         },
         "ROUTING": "chat.routing.channel_routing",

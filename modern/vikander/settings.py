@@ -125,8 +125,8 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {
-            # One URL, or several separated by spaces: the layer shards its
-            # channels and groups over them (the cluster's redis1 and redis2).
+            # One URL, or several separated by spaces, which the layer
+            # shards over (the cluster's redis1 and redis2).
             "hosts": os.environ.get('REDIS_URL', 'redis://localhost:6379').split(),
         },
     },
