@@ -71,10 +71,10 @@ class ProcessWatch(object):
 
     def __init__(self, pids):
         self.pids = dict(pids)  # name -> pid
-        self.start = {name: self.cpu(pid) for name, pid in self.pids.items()}
+        self.start = {name: self.cpu(tree) for name, tree in self.trees().items()}
 
-    @staticmethod
-    def tree(pid):
+    def trees(self):
+        """{name: its pid and every descendant's}, from one pass over /proc."""
         children = {}
         for entry in os.listdir('/proc'):
             if entry.isdigit():
@@ -84,37 +84,40 @@ class ProcessWatch(object):
                 except OSError:
                     continue
                 children.setdefault(parent, []).append(int(entry))
-        found, todo = [], [pid]
-        while todo:
-            found.append(todo.pop())
-            todo.extend(children.get(found[-1], []))
-        return found
+        trees = {}
+        for name, pid in self.pids.items():
+            found, todo = [], [pid]
+            while todo:
+                found.append(todo.pop())
+                todo.extend(children.get(found[-1], []))
+            trees[name] = found
+        return trees
 
-    def cpu(self, pid):
+    def cpu(self, tree):
         total = 0.0
-        for each in self.tree(pid):
+        for pid in tree:
             try:
-                with open('/proc/%d/stat' % each) as stat:
+                with open('/proc/%d/stat' % pid) as stat:
                     fields = stat.read().rsplit(')', 1)[1].split()
                 total += (int(fields[11]) + int(fields[12])) / self.TICK
             except OSError:
                 pass
         return total
 
-    def peak_rss(self, pid):
+    def peak_rss(self, tree):
         total = 0
-        for each in self.tree(pid):
+        for pid in tree:
             try:
-                with open('/proc/%d/status' % each) as status:
+                with open('/proc/%d/status' % pid) as status:
                     total += next(int(line.split()[1]) * 1024 for line in status if line.startswith('VmHWM:'))
             except (OSError, StopIteration):
                 pass
         return total
 
     def result(self):
-        return {name: {'cpu_seconds': round(self.cpu(pid) - self.start[name], 3),
-                       'peak_rss_mb': round(self.peak_rss(pid) / 2 ** 20, 1)}
-                for name, pid in self.pids.items()}
+        return {name: {'cpu_seconds': round(self.cpu(tree) - self.start[name], 3),
+                       'peak_rss_mb': round(self.peak_rss(tree) / 2 ** 20, 1)}
+                for name, tree in self.trees().items()}
 
 
 def percentile(values, share):
