@@ -93,7 +93,8 @@ def test_either_daphne_serves_the_history_from_postgresql(cluster):
     label = fresh_label('history')
     assert chat(cluster, label, 3, 'kept')
     pages = [history(cluster, label) for _ in range(4)]
-    # The rows' order, which two runworkers storing at once may swap.
+    # The rows as stored, in the page's order (by timestamp): two runworkers
+    # storing at once may insert them in another order than they stamped them.
     assert pages == [rows(cluster, label)] * 4
     assert sorted(pages[0]) == [('h', 'kept %d' % n) for n in range(3)]
     served = re.compile(r'"GET /chat/%s/"' % label)

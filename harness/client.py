@@ -124,7 +124,9 @@ def silent(sock, seconds=QUIET):
 
 
 def rows(stack, label):
-    """The (handle, message) rows stored for a room, in the stack's database."""
+    """The (handle, message) rows stored for a room, in the stack's database,
+    in the room page's order: by timestamp, which two runworkers storing at
+    once can make differ from the order of the rows' ids."""
     return [tuple(row) for row in stack.query(
         'SELECT handle, message FROM chat_message JOIN chat_room ON chat_room.id = room_id '
-        'WHERE label = ? ORDER BY chat_message.id', (label,))]
+        'WHERE label = ? ORDER BY chat_message.timestamp, chat_message.id', (label,))]
