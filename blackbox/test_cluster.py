@@ -21,8 +21,17 @@ from test_browser import open_room, say as type_message, wait_messages
 # single-host stack; the fault tests below do that to containers.
 SINGLE_HOST = {'many_senders_while_the_worker_is_busy', 'reconnect_after_the_server_restarts',
                'messages_sent_while_no_worker_runs'}
+# Rooms under load: nine containers and the load generator share two cores,
+# so what they show is this machine's capacity, which `make bench-cluster`
+# measures (README, "On several machines"), not a behaviour.
+UNDER_LOAD = {'room_of_10_at_100_messages_a_second', 'room_of_10_at_300_messages_a_second'}
 # What a client observes differently through the cluster's nginx.
 THROUGH_NGINX = {'server_header_on_the_handshake': {'Server': 'nginx'}}
+# What varies from run to run on the legacy cluster: its two runworkers take
+# one client's frames at once, so a burst can be stored and broadcast out of
+# order (seen here). Channels 1.x offered @enforce_ordering for that; the
+# post does not use it.
+UNORDERED_ON_LEGACY = {'burst_of_50_from_one_client': 'in the order sent'}
 
 
 @pytest.fixture(scope='module', params=selected())
@@ -43,27 +52,13 @@ def handled(cluster, label):
     return {worker: cluster.logs(worker).count(line) for worker in cluster.containers('worker')}
 
 
-def enter(cluster, label):
-    """join(), tried again as the page's ReconnectingWebSocket would: the
-    legacy cluster refuses a handshake no worker took within daphne's 5 s
-    (asgi_redis 1.0.0's sharded receive, README "On several machines")."""
-    for _ in range(3):
-        try:
-            return join(cluster, label)
-        except AssertionError:
-            pass
-    return join(cluster, label)
-
-
 def chat(cluster, label, count, prefix):
     """`count` messages from one member, each heard by another: the texts."""
-    sender, listener = enter(cluster, label), enter(cluster, label)
+    sender, listener = join(cluster, label), join(cluster, label)
     texts = ['%s %d' % (prefix, n) for n in range(count)]
     for text in texts:
         say(sender, 'h', text)
-    # Up to 60 s a frame: the legacy cluster's stall is 5 s a miss, and
-    # misses can follow each other.
-    heard = [frame['message'] for frame in frames(listener, count, 60)]
+    heard = [frame['message'] for frame in frames(listener, count, 30)]
     sender.close()
     listener.close()
     return sorted(heard) == sorted(texts)
@@ -75,7 +70,7 @@ def test_members_on_different_daphnes_hear_each_other(cluster):
     # nginx's least_conn spreads sockets; join until both daphnes hold one.
     for _ in range(6):
         before = connects(cluster, label)
-        sock = enter(cluster, label)
+        sock = join(cluster, label)
         opened.append(sock)
         daphne = [web for web, count in connects(cluster, label).items() if count > before[web]][0]
         members.setdefault(daphne, sock)
@@ -114,12 +109,12 @@ def test_a_crashed_worker_comes_back_and_the_other_carries_the_chat(cluster):
     if cluster.kind == 'modern':
         pytest.skip('the modern port has no workers: its consumers run in daphne')
     label = fresh_label('crash')
-    sender, listener = enter(cluster, label), enter(cluster, label)
+    sender, listener = join(cluster, label), join(cluster, label)
     worker = cluster.containers('worker')[0]
     sent = {'before': ['before %d' % n for n in range(5)], 'during': ['during %d' % n for n in range(5)]}
     for text in sent['before']:
         say(sender, 'h', text)
-    heard = [frame['message'] for frame in frames(listener, 5, 60)]
+    heard = [frame['message'] for frame in frames(listener, 5, 30)]
     restarts = cluster.crash(worker)
     for text in sent['during']:
         say(sender, 'h', text)
@@ -157,17 +152,38 @@ def test_postgresql_down_is_logged_the_processes_survive_and_chat_goes_on(cluste
     assert chat(cluster, label, 2, 'before')
     processes = cluster.containers('web') + cluster.containers('worker')
     started = {name: cluster.inspect(name)['State']['StartedAt'] for name in processes}
-    sender = enter(cluster, label)
+    sender, failed = join(cluster, label), failures(cluster, processes)
     cluster.stop_service('db')
-    say(sender, 'h', 'while the database is down')
-    wait_for(lambda: any('OperationalError' in cluster.logs(name) for name in processes), 30,
-             "the consumer's failure in a log")
-    cluster.start_service('db')
+    try:
+        say(sender, 'h', 'while the database is down')
+        wait_for(lambda: failures(cluster, processes) > failed, 30, "the consumer's failure in a log")
+    finally:
+        cluster.start_service('db')
     wait_for(lambda: cluster.healthy(cluster.containers('db')[0]), 60, 'PostgreSQL')
-    assert chat(cluster, label, 2, 'after')
+    failed = failures(cluster, processes)
+    sender, listener = join(cluster, label), join(cluster, label)
+    after = ['after %d' % n for n in range(6)]
+    for text in after:
+        say(sender, 'h', text)
+    heard = [frame['message'] for frame in frames(listener, len(after), 15)]
+    stored = [text for _, text in rows(cluster, label)]
+    # Legacy: each runworker keeps its connection (CONN_MAX_AGE, C18) and
+    # Django 1.11 does not check it before use, so the first message each
+    # runworker handles on the connection the restart broke fails, logged.
+    # The modern port checks first (CONN_HEALTH_CHECKS) and loses none.
+    lost = len(set(after) - set(stored))
+    assert lost <= len(cluster.containers('worker'))
+    assert failures(cluster, processes) >= failed + lost
     # Workers store concurrently: the order of rows is not the order sent.
-    assert sorted(text for _, text in rows(cluster, label)) == ['after 0', 'after 1', 'before 0', 'before 1']
+    assert sorted(heard) == sorted(set(stored) & set(after))
+    assert set(stored) - set(after) == {'before 0', 'before 1'}
     assert {name: cluster.inspect(name)['State']['StartedAt'] for name in processes} == started
+
+
+def failures(cluster, processes):
+    """Database errors the consumers logged, in all these containers."""
+    return sum(len(re.findall(r'(OperationalError|InterfaceError): ', cluster.logs(name)))
+               for name in processes)
 
 
 def shard(cluster, group):
@@ -203,7 +219,7 @@ AFTER_A_SHARD_RESTART = {
 
 def test_a_redis_shard_stopped_then_started(cluster):
     rooms = {'room on redis1': room_on(cluster, 0), 'room on redis2': room_on(cluster, 1)}
-    pairs = {name: (enter(cluster, label), enter(cluster, label)) for name, label in rooms.items()}
+    pairs = {name: (join(cluster, label), join(cluster, label)) for name, label in rooms.items()}
     cluster.stop_service('redis2')
     cluster.start_service('redis2')
     wait_for(lambda: cluster.healthy(cluster.containers('redis2')[0]), 30, 'redis2')
@@ -211,7 +227,7 @@ def test_a_redis_shard_stopped_then_started(cluster):
     observed = {name: heard(cluster, pair) for name, pair in pairs.items()}
     label = rooms['room on redis2']
     observed['room on redis2, members who join after'] = heard(
-        cluster, (enter(cluster, label), enter(cluster, label)))
+        cluster, (join(cluster, label), join(cluster, label)))
     assert observed == AFTER_A_SHARD_RESTART[cluster.kind]
 
 
@@ -220,7 +236,7 @@ def test_a_worker_cut_off_from_redis(cluster):
         pytest.skip('the modern port has no workers: its consumers run in daphne')
     label = fresh_label('cut')
     first, second = cluster.containers('worker')
-    sender, listener = enter(cluster, label), enter(cluster, label)
+    sender, listener = join(cluster, label), join(cluster, label)
     cluster.disconnect(first, 'channels')
     try:
         for n in range(5):
@@ -244,11 +260,12 @@ def test_a_worker_cut_off_from_redis(cluster):
     assert len(final) == len(set(final)) and set(stored) | {'back %d' % n for n in range(5)} <= set(final)
 
 
-@pytest.mark.parametrize('run', [run for run in SCENARIOS if run.__name__ not in SINGLE_HOST],
+@pytest.mark.parametrize('run', [run for run in SCENARIOS if run.__name__ not in SINGLE_HOST | UNDER_LOAD],
                          ids=lambda run: run.__name__)
 def test_scenario_through_the_cluster(cluster, run):
-    if cluster.kind == 'legacy':
-        pytest.skip("the legacy cluster's sharded receive stalls 5 s at random (README, "
-                    '"On several machines"): its answers are not the single host\'s')
     observed = json.loads(json.dumps(run(cluster)))  # as expected.json stores it
-    assert observed == THROUGH_NGINX.get(run.__name__, expected()[cluster.kind][run.__name__])
+    wanted = dict(THROUGH_NGINX.get(run.__name__, expected()[cluster.kind][run.__name__]))
+    if cluster.kind == 'legacy' and run.__name__ in UNORDERED_ON_LEGACY:
+        observed.pop(UNORDERED_ON_LEGACY[run.__name__])
+        wanted.pop(UNORDERED_ON_LEGACY[run.__name__])
+    assert observed == wanted

@@ -33,3 +33,16 @@ def test_several_redis_urls_shard_the_channel_layer():
     # Deviation C16: the cluster's two shards.
     hosts = setting('CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]', REDIS_URL='redis://redis1:6379 redis://redis2:6379')
     assert hosts == "['redis://redis1:6379', 'redis://redis2:6379']"
+
+
+def test_one_redis_keeps_the_posts_layer_and_several_the_sharded_one():
+    # Deviation C17.
+    backend = 'CHANNEL_LAYERS["default"]["BACKEND"]'
+    assert setting(backend, REDIS_URL='redis://127.0.0.1:7000') == 'asgi_redis.RedisChannelLayer'
+    assert setting(backend, REDIS_URL='redis://redis1:6379 redis://redis2:6379') == 'vikander.layers.ShardedRedisChannelLayer'
+
+
+def test_conn_max_age_keeps_database_connections():
+    # Deviation C18: Django's default (a connection per message) unless set.
+    assert setting('DATABASES["default"]["CONN_MAX_AGE"]') == '0'
+    assert setting('DATABASES["default"]["CONN_MAX_AGE"]', CONN_MAX_AGE='60') == '60'

@@ -64,9 +64,13 @@ TEMPLATES = [
 WSGI_APPLICATION = 'vikander.wsgi.application'
 
 # Runtime data (the SQLite file among it) lives in the ignored var/ folder.
+# Deviation C18: CONN_MAX_AGE keeps a process's database connection for that
+# many seconds instead of opening one per message (the cluster sets 60 for
+# PostgreSQL); 0, Django's default, when unset.
 DATABASES = {
     'default': dj_database_url.config(
-        default='sqlite:///' + os.path.join(BASE_DIR, 'var', 'db.sqlite3')),
+        default='sqlite:///' + os.path.join(BASE_DIR, 'var', 'db.sqlite3'),
+        conn_max_age=int(os.environ.get('CONN_MAX_AGE', '0'))),
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -103,13 +107,16 @@ STATICFILES_DIRS = [os.path.join(BASE_DIR, 'static')]
 # DEBUG).
 STATIC_ROOT = os.environ.get('STATIC_ROOT', os.path.join(BASE_DIR, 'var', 'static'))
 
+REDIS_URLS = os.environ.get('REDIS_URL', 'redis://localhost:6379').split()
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "asgi_redis.RedisChannelLayer",
+        # Deviation C17: on several Redis servers, a layer that looks at
+        # every shard (vikander/layers.py).
+        "BACKEND": "asgi_redis.RedisChannelLayer" if len(REDIS_URLS) == 1 else "vikander.layers.ShardedRedisChannelLayer",
         "CONFIG": {
             # Deviation C16: one URL, or several separated by spaces, which
             # the layer shards over (the cluster's redis1 and redis2).
-            "hosts": os.environ.get('REDIS_URL', 'redis://localhost:6379').split(),
+            "hosts": REDIS_URLS,
         },
         "ROUTING": "chat.routing.channel_routing",
     },

@@ -209,3 +209,10 @@ def test_production_logs_info_and_up():
     result = manage('shell', '--no-imports', '-c', 'import logging; print(logging.getLogger("chat").level)',
                     SECRET_KEY=KEY)
     assert result.stdout.split() == [str(logging.INFO)], result.stdout
+
+
+def test_conn_max_age_keeps_database_connections_checked_before_reuse():
+    # The cluster sets 60; the check means a restarted database loses no message.
+    code = 'from django.db import connection as c; print(c.settings_dict["CONN_MAX_AGE"], c.settings_dict["CONN_HEALTH_CHECKS"])'
+    assert manage('shell', '--no-imports', '-c', code, SECRET_KEY=KEY).stdout.split() == ['0', 'True']
+    assert manage('shell', '--no-imports', '-c', code, SECRET_KEY=KEY, CONN_MAX_AGE='60').stdout.split() == ['60', 'True']

@@ -71,9 +71,13 @@ ASGI_APPLICATION = 'vikander.asgi.application'
 
 # One SQLite file for both stacks: `make run` and `make run-modern` see the
 # same rooms and messages.
+# CONN_MAX_AGE keeps a thread's database connection for that many seconds
+# instead of opening one per message (the cluster sets 60 for PostgreSQL),
+# checked before reuse so that a restarted database costs no message.
 DATABASES = {
     'default': dj_database_url.config(
-        default='sqlite:///' + os.path.join(REPO_ROOT, 'var', 'db.sqlite3')),
+        default='sqlite:///' + os.path.join(REPO_ROOT, 'var', 'db.sqlite3'),
+        conn_max_age=int(os.environ.get('CONN_MAX_AGE', '0')), conn_health_checks=True),
 }
 # SQLite's write-ahead log: a commit is one append, not a journal file made,
 # synced and deleted; readers never wait for the writer (docs/benchmarks.md).
