@@ -231,9 +231,17 @@ async def run(load, stack, pids):
     elapsed = clock() - began
     servers = watch.result()
     generator_cpu = time.process_time() - own_cpu
+    # Deliveries count within the drain only; rows count once the sockets are
+    # closed, so that a message stored late is counted as stored and its
+    # deliveries as not delivered within the drain, never as delivered but
+    # not expected.
+    within = {m: dict(m.received) for m in members}
     for m in opened:
         await m.socket.close()
     await asyncio.gather(*listeners)
+    for m in members:
+        m.received = within[m]
+    rows = await asyncio.to_thread(stored_rows, stack, prefix)
     counted = tally(load, sent, rows, in_room, everyone, servers, sending, elapsed, generator_cpu)
     counted['refused'].update(pages)
     return counted
