@@ -31,9 +31,6 @@ def main(argv=None):
     parser.add_argument('--seconds', type=float, help='stop after this long')
     parser.add_argument('--record', help='write every hop to this JSON file at the end')
     args = parser.parse_args(argv)
-    # Below the stack's processes for the CPU: the trace must not slow what
-    # it watches. Its times are Redis's own (MONITOR's), not when it reads them.
-    os.nice(10)
     variable, default = DEFAULT_REDIS[args.stack]
     url = urlparse(args.redis or os.environ.get(variable) or default)
     database = int((url.path or '/0').strip('/') or 0)

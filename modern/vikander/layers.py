@@ -6,18 +6,12 @@ CHANNEL_TRACE=1 (settings.py) this layer also publishes each group_add,
 group_discard and each message a consumer takes, on one trace channel that
 the trace reads from Redis's MONITOR. Off, the plain layer runs.
 """
-import asyncio
-
 from channels_redis.pubsub import RedisPubSubChannelLayer
 
 TRACE_CHANNEL = '__trace__'
 
 
 class TracedPubSubChannelLayer(RedisPubSubChannelLayer):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.telling = set()
-
     # RedisPubSubChannelLayer hands every call to a layer of the running
     # event loop (_get_layer()); these do the same, then tell the trace.
     async def trace(self, **event):
@@ -33,10 +27,5 @@ class TracedPubSubChannelLayer(RedisPubSubChannelLayer):
 
     async def receive(self, channel):
         message = await self._get_layer().receive(channel)
-        # Told in a task of its own: the delivery does not wait for the
-        # trace's Redis round trip (a set holds the task till it is done).
-        told = asyncio.ensure_future(
-            self.trace(event='received', channel=channel, type=message.get('type'), text=message.get('text')))
-        self.telling.add(told)
-        told.add_done_callback(self.telling.discard)
+        await self.trace(event='received', channel=channel, type=message.get('type'), text=message.get('text'))
         return message
