@@ -207,8 +207,15 @@ def heard(cluster, pair):
     return next_event(pair[1], 15)[0]
 
 
-# What the members of two rooms, their group on either Redis shard, hear
-# after redis2 is stopped and started again, empty (README's fault table).
+# What the members of two rooms hear while redis2 is down (README's fault
+# table). The legacy room on redis1 is left out: runworkers die each time
+# they look at redis2 and are respawned, and daphne puts every other frame
+# there, so whether one of its messages gets through varies.
+WHILE_A_SHARD_IS_DOWN = {
+    'legacy': {'room on redis2': 'no frame'},
+    'modern': {'room on redis1': 'frame', 'room on redis2': 'no frame'},
+}
+# What they hear after redis2 is started again, empty.
 AFTER_A_SHARD_RESTART = {
     'legacy': {'room on redis1': 'frame', 'room on redis2': 'silence',
                'room on redis2, members who join after': 'frame'},
@@ -220,8 +227,13 @@ AFTER_A_SHARD_RESTART = {
 def test_a_redis_shard_stopped_then_started(cluster):
     rooms = {'room on redis1': room_on(cluster, 0), 'room on redis2': room_on(cluster, 1)}
     pairs = {name: (join(cluster, label), join(cluster, label)) for name, label in rooms.items()}
+    probes = {name: (join(cluster, rooms[name]), join(cluster, rooms[name])) for name in WHILE_A_SHARD_IS_DOWN[cluster.kind]}
     cluster.stop_service('redis2')
-    cluster.start_service('redis2')
+    try:
+        during = {name: 'frame' if heard(cluster, pair) == 'frame' else 'no frame' for name, pair in probes.items()}
+    finally:
+        cluster.start_service('redis2')
+    assert during == WHILE_A_SHARD_IS_DOWN[cluster.kind]
     wait_for(lambda: cluster.healthy(cluster.containers('redis2')[0]), 30, 'redis2')
     wait_for(lambda: all(cluster.healthy(web) for web in cluster.containers('web')), 60, 'the daphnes')
     observed = {name: heard(cluster, pair) for name, pair in pairs.items()}
