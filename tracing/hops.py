@@ -145,7 +145,9 @@ class Modern(Trail):
             return [self.subscription(when, client, command == b'subscribe', name) for name in names]
         if command == b'publish' and len(args) == 3:
             if names[0].endswith(self.TRACE):
-                return self.told(when, client, decode(args[2]) or {})
+                # Each event at its own time: daphne sends a turn's events together.
+                events = (decode(args[2]) or {}).get('events', [])
+                return [hop for event in events for hop in self.told(event.get('at', when), client, event)]
             return self.publish(when, client, names[0], args[2])
         return []
 
