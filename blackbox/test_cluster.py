@@ -125,7 +125,7 @@ def test_a_crashed_worker_comes_back_and_the_other_carries_the_chat(cluster):
     listener.close()
     stored = [text for _, text in rows(cluster, label)]
     # Every stored message heard once, nothing stored twice. At most one is
-    # lost: the one a dying runworker's BLPOP was handed as it was killed
+    # lost: the one a dying runworker had taken from Redis as it was killed
     # (Channels 1.x delivers at most once; README, "On several machines").
     assert sorted(heard) == sorted(stored) == sorted(set(stored))
     assert set(sent['before']) <= set(stored) and len(stored) >= 9
@@ -260,12 +260,12 @@ def test_a_worker_cut_off_from_redis(cluster):
     listener.close()
     stored = [text for _, text in rows(cluster, label)]
     # The other runworker carries the chat. At most one message is lost: the
-    # one Redis hands to the cut-off runworker's waiting BLPOP, whose reply
-    # never reaches it (README, "On several machines").
+    # one Redis hands to the cut-off runworker's last look at a shard, whose
+    # reply never reaches it (README, "On several machines").
     assert sorted(heard) == sorted(stored) and len(stored) >= 4
     assert handled(cluster, label)[first] == 0
     # Back on the network, chat goes on. Whether the runworker takes its
-    # share again varies from run to run; the message its BLPOP held may
+    # share again varies from run to run; the message its last look held may
     # then arrive late (seen in CI), but never twice.
     assert chat(cluster, label, 5, 'back')
     final = [text for _, text in rows(cluster, label)]

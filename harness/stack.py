@@ -82,6 +82,13 @@ def wait_for(check, timeout, what):
     raise RuntimeError('timed out after %ss waiting for %s' % (timeout, what))
 
 
+def redis_server(port, workdir):
+    """A throwaway redis-server on loopback: nothing saved to disk."""
+    return [shutil.which('redis-server') or '/usr/bin/redis-server',
+            '--port', str(port), '--bind', '127.0.0.1',
+            '--save', '', '--appendonly', 'no', '--dir', workdir]
+
+
 def port_open(port):
     try:
         socket.create_connection(('127.0.0.1', port), timeout=0.5).close()
@@ -216,10 +223,7 @@ class Stack(object):
         return Process('%s-%d' % (name, self.serial), argv, self.config['cwd'], self.env, self.workdir)
 
     def start_redis(self):
-        self.redis = self.spawn('redis', [
-            shutil.which('redis-server') or '/usr/bin/redis-server',
-            '--port', str(self.redis_port), '--bind', '127.0.0.1',
-            '--save', '', '--appendonly', 'no', '--dir', self.workdir])
+        self.redis = self.spawn('redis', redis_server(self.redis_port, self.workdir))
         wait_for(lambda: port_open(self.redis_port), 15, 'redis-server')
 
     def start_daphne(self, port=None):

@@ -147,7 +147,7 @@ class Modern(Trail):
             if names[0].endswith(self.TRACE):
                 # Each event at its own time: daphne sends a turn's events together.
                 events = (decode(args[2]) or {}).get('events', [])
-                return [hop for event in events for hop in self.told(event.get('at', when), client, event)]
+                return [hop for event in events for hop in self.told(event['at'], client, event)]
             return self.publish(when, client, names[0], args[2])
         return []
 
