@@ -27,9 +27,12 @@ CURRENT_PYTHONS := 3.13 3.12 3.11 3.10
 # Two runworkers: the benchmark's one room of 10 is carried at 200 msg/s with
 # two and at 100 with one (docs/benchmarks.md). RUNWORKERS=1 is the post's.
 RUNWORKERS ?= 2
+# Each stack's layer tells `make trace` what it does (CHANNEL_TRACE=1);
+# CHANNEL_TRACE=0 runs the post's asgi_redis layer untouched.
+CHANNEL_TRACE ?= 1
 run: setup-legacy migrate
 	@echo "Serving http://127.0.0.1:$(PORT)/chat/ (Ctrl-C stops Redis, daphne and the runworkers)"
-	$(WITH_LEGACY) honcho start -f Procfile -c worker=$(RUNWORKERS) web worker redis
+	$(WITH_LEGACY) CHANNEL_TRACE=$(CHANNEL_TRACE) honcho start -f Procfile -c worker=$(RUNWORKERS) web worker redis
 
 # The modern port on its own port, on the same database and Redis server
 # (its own Redis database number, so the two stacks never share a group).
@@ -38,7 +41,7 @@ MODERN_REDIS_URL ?= redis://127.0.0.1:6379/1
 run-modern: setup-modern
 	cd modern && ../$(MODERN)/bin/python manage.py migrate --noinput
 	@echo "Serving http://127.0.0.1:$(MODERN_PORT)/chat/ (Ctrl-C stops Redis and daphne)"
-	$(WITH_MODERN) PORT=$(MODERN_PORT) REDIS_URL=$(MODERN_REDIS_URL) CHANNEL_TRACE=1 honcho start -f modern/Procfile web redis
+	$(WITH_MODERN) PORT=$(MODERN_PORT) REDIS_URL=$(MODERN_REDIS_URL) CHANNEL_TRACE=$(CHANNEL_TRACE) honcho start -f modern/Procfile web redis
 
 # Production mode (DEBUG=0, SECRET_KEY from the environment): collectstatic,
 # then the whole Procfile, nginx with TLS in front (ops/proxy) included, on

@@ -141,6 +141,8 @@ CLUSTERS = {
     'legacy-cluster': lambda: Clustered('legacy'),
     'modern-cluster': lambda: Clustered('modern'),
 }
+# As `make run` and `make run-modern` start the stacks, for `make trace`.
+TRACED = {'CHANNEL_TRACE': '1'}
 # The legacy stack's deployment choices, one change at a time from the
 # post's (one runworker, SQLite's default rollback journal, channel sessions
 # in the database, 100 frames waiting in websocket.receive at most).
@@ -151,10 +153,10 @@ TUNING = {
     'legacy-1+cache': lambda: Launched('legacy', 1, env=CACHE_SESSIONS),
     'legacy-2+cache': lambda: Launched('legacy', 2, env=CACHE_SESSIONS),
     'legacy-2+capacity': lambda: Launched('legacy', 2, env=BIG_QUEUE),
-    # `make trace` watching (Redis's MONITOR; the modern port also with its
-    # CHANNEL_TRACE layer): does watching change what it watches?
-    'legacy-1+trace': lambda: Launched('legacy', 1, traced=True),
-    'modern+trace': lambda: Launched('modern', env={'CHANNEL_TRACE': '1'}, traced=True),
+    # `make trace` watching, each stack with CHANNEL_TRACE=1 as `make run`
+    # and `make run-modern` start it: does watching change what it watches?
+    'legacy-1+trace': lambda: Launched('legacy', 1, env=TRACED, traced=True),
+    'modern+trace': lambda: Launched('modern', env=TRACED, traced=True),
 }
 
 

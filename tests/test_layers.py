@@ -1,8 +1,10 @@
 """
 Deviation C17 (vikander/layers.py): the layer over two real redis-servers,
 sent to as daphne does and received from as runworker does (a blocking
-receive, again and again).
+receive, again and again). Deviation C19: the traced layer tells the trace
+what it did, on a real redis-server.
 """
+import json
 import shutil
 import subprocess
 import tempfile
@@ -12,7 +14,7 @@ import redis
 from asgi_redis import RedisChannelLayer
 
 from harness.stack import free_port, port_open, redis_server, wait_for
-from vikander.layers import ShardedRedisChannelLayer
+from vikander.layers import TRACE_CHANNEL, ShardedRedisChannelLayer, TracedRedisChannelLayer
 
 
 @pytest.fixture
@@ -55,3 +57,44 @@ def test_every_blocking_receive_finds_a_message_on_either_shard(two_shards):
     layer = ShardedRedisChannelLayer(hosts=two_shards)
     received = [layer.receive(['websocket.connect', 'websocket.receive'], block=True) for _ in sent]
     assert [message['text'] for _, message in received if message] == sent
+
+
+def test_the_traced_layer_tells_each_hop_and_pairs_sent_with_received(two_shards):
+    url = two_shards[0]
+    trace = redis.StrictRedis.from_url(url).pubsub(ignore_subscribe_messages=True)
+    trace.subscribe('asgi:' + TRACE_CHANNEL)
+    layer = TracedRedisChannelLayer(hosts=[url], capacity=1)
+    layer.group_add('chat-room', 'websocket.send!a')
+    layer.group_add('chat-room', 'websocket.send!b')
+    frame = {'path': '/chat/room/', 'reply_channel': 'websocket.send!a', 'order': 1, 'text': 'x' * 500}
+    layer.send('websocket.receive', frame)
+    channel, message = layer.receive(['websocket.receive'], block=True)
+    message['path'] = ''  # as Channels' routing does, after the receive
+    layer.send_group('chat-room', {'text': 'hello'})
+    layer.receive(['websocket.send!b'])
+    with pytest.raises(layer.ChannelFull):
+        layer.send('websocket.send!a', {'text': 'one too many'})
+    events = []
+
+    def told():
+        published = trace.get_message(timeout=0.1)
+        if published:
+            events.extend(json.loads(published['data'].decode())['events'])
+        return len(events) >= 9
+    wait_for(told, 15, 'the trace events')
+    # In the order they happened, the group send told after its members' sends.
+    assert [e['event'] for e in events] == ['group_add', 'group_add', 'send', 'received', 'send', 'send',
+                                             'group_send', 'received', 'full']
+    kinds = {}
+    for event in events:
+        kinds.setdefault(event['event'], []).append(event)
+    sent, took = kinds['send'][0], kinds['received'][0]
+    assert (sent['channel'], took['channel']) == ('websocket.receive', 'websocket.receive')
+    assert sent['digest'] == took['digest']
+    assert sent['message']['text'] == 'x' * 200  # cut for the trace
+    assert kinds['group_send'][0]['members'] == 2
+    delivered = kinds['received'][1]
+    assert delivered['channel'] == 'websocket.send!b'
+    assert delivered['digest'] == next(e['digest'] for e in kinds['send'] if e['channel'] == 'websocket.send!b')
+    assert kinds['full'][0]['channel'] == 'websocket.send!a'
+    assert all(event['by'].startswith(('daphne ', 'runworker ')) and event['at'] > 0 for event in events)

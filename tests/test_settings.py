@@ -8,6 +8,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def setting(name, **env):
     environ = dict(os.environ, DJANGO_SETTINGS_MODULE='vikander.settings')
     environ.pop('SECRET_KEY', None)
+    environ.pop('CHANNEL_TRACE', None)
     environ.update(env)
     return subprocess.check_output(
         [sys.executable, '-c', 'from django.conf import settings; print(settings.%s)' % name],
@@ -46,3 +47,13 @@ def test_conn_max_age_keeps_database_connections():
     # Deviation C18: Django's default (a connection per message) unless set.
     assert setting('DATABASES["default"]["CONN_MAX_AGE"]') == '0'
     assert setting('DATABASES["default"]["CONN_MAX_AGE"]', CONN_MAX_AGE='60') == '60'
+
+
+def test_channel_trace_tells_the_trace_from_the_same_layer_and_sessions():
+    # Deviation C19: `make run` sets CHANNEL_TRACE=1 for `make trace`.
+    backend, one, two = 'CHANNEL_LAYERS["default"]["BACKEND"]', 'redis://127.0.0.1:7000', 'redis://a:1 redis://b:2'
+    assert setting(backend, CHANNEL_TRACE='1', REDIS_URL=one) == 'vikander.layers.TracedRedisChannelLayer'
+    assert setting(backend, CHANNEL_TRACE='1', REDIS_URL=two) == 'vikander.layers.TracedShardedRedisChannelLayer'
+    assert setting(backend, CHANNEL_TRACE='0', REDIS_URL=one) == 'asgi_redis.RedisChannelLayer'
+    assert setting('CHANNEL_SESSION_ENGINE', CHANNEL_TRACE='1') == 'vikander.sessions'
+    assert setting('SESSION_ENGINE', CHANNEL_TRACE='1') == 'django.contrib.sessions.backends.db'

@@ -1,6 +1,9 @@
 """
 `make trace`: one line per hop through the channel layer of a running
-stack, as it happens, until Ctrl-C (or --seconds), read from Redis's MONITOR.
+stack, as it happens, until Ctrl-C (or --seconds). The replica's layer
+tells its hops on a Redis channel when the stack runs with CHANNEL_TRACE=1
+(as `make run` starts it); the modern port's are read from Redis's MONITOR
+and from what its layer tells there (CHANNEL_TRACE=1, `make run-modern`).
 
     python -m tracing [--stack legacy|modern] [--redis URL] [--summary]
                       [--seconds N] [--record FILE]
@@ -12,15 +15,39 @@ stack, as it happens, until Ctrl-C (or --seconds), read from Redis's MONITOR.
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 from urllib.parse import urlparse
 
 from tracing import hops as trail
 from tracing.monitor import Clients, commands
+from tracing.told import events
 
 DEFAULT_REDIS = {'legacy': ('REDIS_URL', 'redis://127.0.0.1:6379'),
                  'modern': ('MODERN_REDIS_URL', 'redis://127.0.0.1:6379/1')}
+# asgi_redis's default prefix, before vikander/layers.py's TRACE_CHANNEL.
+LEGACY_TRACE = 'asgi:__trace__'
+
+
+def hops(args, url, stop):
+    """Each hop; None once Redis is sending what the trace reads, and
+    whenever nothing more has come."""
+    host, port = url.hostname, url.port or 6379
+    if args.stack == 'legacy':
+        reader = trail.Legacy()
+        for event in events(host, port, LEGACY_TRACE, stop):
+            if event is None:
+                yield None
+            else:
+                yield from reader.told(event)
+        return
+    reader, database = trail.Modern(Clients()), int((url.path or '/0').strip('/') or 0)
+    for command in commands(host, port, reader.COMMANDS, stop=stop):
+        if command is None:
+            yield None
+        elif command[1] == database:
+            yield from reader.feed(command[0], command[2], command[3])
 
 
 def main(argv=None):
@@ -33,24 +60,24 @@ def main(argv=None):
     args = parser.parse_args(argv)
     variable, default = DEFAULT_REDIS[args.stack]
     url = urlparse(args.redis or os.environ.get(variable) or default)
-    database = int((url.path or '/0').strip('/') or 0)
-    reader = (trail.Legacy if args.stack == 'legacy' else trail.Modern)(Clients())
-    deadline = time.time() + args.seconds if args.seconds else None
-    seen = []
-    print('Tracing the %s stack on redis://%s:%s/%d (Ctrl-C stops)' % (
-        args.stack, url.hostname, url.port or 6379, database), flush=True)
-    try:
-        for when, db, client, command in commands(url.hostname, url.port or 6379, reader.COMMANDS,
-                                                  stop=lambda: deadline and time.time() > deadline):
-            if db != database:
-                continue
-            for hop in reader.feed(when, client, command):
-                seen.append(hop)
-                print(hop.line(), flush=True)
-    except KeyboardInterrupt:
-        pass
+    deadline = time.time() + args.seconds if args.seconds else float('inf')
+    interrupted = []
+    # Ctrl-C ends the reading loop, which prints what it still holds.
+    signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
+    seen, started = [], False
+    for hop in hops(args, url, lambda: interrupted or time.time() > deadline):
+        if hop is None:  # nothing more for now: show what came
+            if not started:
+                started = True
+                print('Tracing the %s stack on redis://%s:%s%s, started with CHANNEL_TRACE=1 as `make run%s` '
+                      'starts it (Ctrl-C stops)' % (args.stack, url.hostname, url.port or 6379, url.path or '',
+                                                    '' if args.stack == 'legacy' else '-modern'))
+            sys.stdout.flush()
+            continue
+        seen.append(hop)
+        print(hop.line())
     if args.summary:
-        print('\n'.join(['', 'Per message:'] + trail.summary_lines(trail.summary(seen))), flush=True)
+        print('\n'.join(['', 'Per message:'] + trail.summary_lines(trail.summary(seen))))
     if args.record:
         with open(args.record, 'w') as out:
             json.dump(seen, out, indent=1)

@@ -68,10 +68,9 @@ def draw(kind, hops, title):
 
 def record(kind):
     """A stack, the trace, two members, one message: the trace's hops."""
-    env = {'CHANNEL_TRACE': '1'} if kind == 'modern' else {}
     handle, path = tempfile.mkstemp(suffix='.json')
     os.close(handle)
-    with Stack(kind, env=env) as stack:
+    with Stack(kind, env={'CHANNEL_TRACE': '1'}) as stack:
         trace = Trace(stack, '--record', path)
         chat(stack, trace, 'delivered chat.message' if kind == 'modern' else 'delivered websocket.send!')
     with open(path) as recorded:

@@ -1,14 +1,12 @@
 """
-From Redis commands to hops. Each stack's channel layer leaves its own
-trail in Redis; these read it back as the messages the post talks about.
+From what Redis sees and what the layers tell, to hops: the messages the
+post talks about, one line per step.
 
-Legacy (asgi_redis 1.0): a send is the `chansend` script (keys: the message's
-own key and the channel's list; first argument: the msgpack message); a
-receiver pops the key from the list (BLPOP, or daphne's `lpopmany` poll)
-and then GETs it, which is the moment it took the message. Groups are
-sorted sets (ZADD, ZREM; ZRANGE to fan out). Channel sessions show when
-they live in Redis (CHANNEL_SESSION_ENGINE on a cache); the post's
-database sessions are invisible here.
+Legacy (asgi_redis 1.0): with CHANNEL_TRACE=1 (`make run`) the layer in
+daphne and in each runworker (vikander/layers.py) tells what it does, and
+the channel sessions when they load and save (vikander/sessions.py). A
+worker took a message when its receive returned it; daphne delivered a
+reply when its poll did.
 
 Modern (channels_redis Pub/Sub): a consumer's channel and each group are
 Redis Pub/Sub channels (SUBSCRIBE, UNSUBSCRIBE); group_send is one PUBLISH.
@@ -25,7 +23,6 @@ import time
 import msgpack
 
 INCOMING = ('websocket.connect', 'websocket.receive', 'websocket.disconnect', 'http.request', 'http.disconnect')
-SESSION_KEY = b'django.contrib.sessions.cache'
 CUT = 60
 
 
@@ -68,66 +65,47 @@ class Trail(object):
 
 
 class Legacy(Trail):
-    COMMANDS = {b'evalsha', b'get', b'set', b'setex', b'zadd', b'zrem', b'zrange'}
+    """The replica's layer tells each send, receive and group change and the
+    channel sessions' loads and saves (tracing/told.py); a message sent and
+    the same message received are paired by channel and digest."""
 
-    def __init__(self, clients, prefix='asgi:'):
-        super(Legacy, self).__init__(clients)
-        self.prefix = prefix.encode()
-        self.keys = {}  # message key -> (flow, channel, message)
-        self.handling = {}  # worker client -> flow it is handling
-        self.groups = {}  # group -> set of reply channels
+    def __init__(self):
+        super(Legacy, self).__init__(lambda process: process)
+        self.sent = {}  # (channel, digest) -> flows of messages waiting there, oldest first
+        self.handling = {}  # runworker -> flow it is handling
 
-    def name(self, key):
-        return key[len(self.prefix):].decode('utf-8', 'replace') if key.startswith(self.prefix) else key.decode()
-
-    def feed(self, when, client, args):
-        command = args[0]
-        if command == b'evalsha' and len(args) >= 6 and args[2] == b'2':
-            return self.send(when, client, args[3], self.name(args[4]), args[5])
-        if command == b'get' and args[1] in self.keys:
-            return self.take(when, client, args[1])
-        if command in (b'zadd', b'zrem', b'zrange') and b':group:' in args[1]:
-            return self.group(when, client, command, args)
-        if command in (b'get', b'set', b'setex') and SESSION_KEY in args[1]:
-            flow = self.handling.get(client)
-            return [self.hop(when, flow, client, 'channel session %s' % ('load' if command == b'get' else 'save'))]
+    def told(self, event):
+        kind, when, by = event['event'], event['at'], event['by']
+        channel, message = event.get('channel'), event.get('message') or {}
+        if kind == 'send':
+            if channel in INCOMING:
+                flow = self.new_flow(when)
+                what = '→ %s %s' % (channel, describe(channel, message))
+            else:
+                flow = self.handling.get(by)
+                what = '→ %s %s' % (channel, cut(reply_text(message)))
+            self.sent.setdefault((channel, event['digest']), []).append(flow)
+            return [self.hop(when, flow, by, what, kind='in' if channel in INCOMING else 'reply', channel=channel)]
+        if kind == 'received':
+            waiting = self.sent.get((channel, event['digest']))
+            flow = waiting.pop(0) if waiting else None
+            if channel in INCOMING:
+                self.handling[by] = flow
+                return [self.hop(when, flow, by, 'took %s' % channel, kind='worker', channel=channel)]
+            return [self.hop(when, flow, by, 'delivered %s' % channel, kind='delivered', channel=channel)]
+        flow = self.handling.get(by)
+        if kind in ('group_add', 'group_discard'):
+            return [self.hop(when, flow, by, '%s %s ← %s' % (kind, event['group'], channel), kind=kind,
+                             group=event['group'], channel=channel)]
+        if kind == 'group_send':
+            return [self.hop(when, flow, by, 'group send %s (%d members) %s' % (
+                event['group'], event['members'], cut(reply_text(message))), kind='group_send', group=event['group'])]
+        if kind == 'full':
+            return [self.hop(when, flow, by, '✗ %s full: message not sent (ChannelFull)' % channel, kind='full',
+                             channel=channel)]
+        if kind in ('session_load', 'session_save'):
+            return [self.hop(when, flow, by, 'channel session %s' % kind.split('_')[1], kind=kind)]
         return []
-
-    def send(self, when, client, key, channel, payload):
-        message = decode(payload) or {}
-        if channel in INCOMING:
-            flow = self.new_flow(when)
-            self.keys[key] = (flow, channel, message)
-            return [self.hop(when, flow, client, '→ %s %s' % (channel, describe(channel, message)),
-                             kind='in', channel=channel, reply=message.get('reply_channel'))]
-        flow = self.handling.get(client)
-        self.keys[key] = (flow, channel, message)
-        return [self.hop(when, flow, client, '→ %s %s' % (channel, cut(reply_text(message))), kind='reply',
-                         channel=channel)]
-
-    def take(self, when, client, key):
-        flow, channel, message = self.keys.pop(key)
-        if channel in INCOMING:
-            self.handling[client] = flow
-            return [self.hop(when, flow, client, 'took %s' % channel, kind='worker', channel=channel)]
-        return [self.hop(when, flow, client, 'delivered %s' % channel, kind='delivered', channel=channel)]
-
-    def group(self, when, client, command, args):
-        group = args[1].split(b':group:', 1)[1].decode()
-        flow = self.handling.get(client)
-        members = self.groups.setdefault(group, set())
-        if command == b'zadd':
-            channel = args[-1].decode()
-            members.add(channel)
-            return [self.hop(when, flow, client, 'group_add %s ← %s' % (group, channel), kind='group_add',
-                             group=group, channel=channel)]
-        if command == b'zrem':
-            channel = args[-1].decode()
-            members.discard(channel)
-            return [self.hop(when, flow, client, 'group_discard %s ← %s' % (group, channel), kind='group_discard',
-                             group=group, channel=channel)]
-        return [self.hop(when, flow, client, 'group send %s (%d members)' % (group, len(members)),
-                         kind='group_send', group=group)]
 
 
 class Modern(Trail):
@@ -184,13 +162,13 @@ class Modern(Trail):
 def describe(channel, message):
     if channel == 'http.request':
         return '%s %s reply=%s' % (message.get('method'), message.get('path'), message.get('reply_channel'))
-    client = message.get('client') or ['?', '?']
+    client = message.get('client')  # only on websocket.connect
     text = message.get('text')
     if text is None and message.get('bytes') is not None:
-        text = '<%d bytes>' % len(message['bytes'])
-    frame = '' if text is None else ' frame=%s' % cut(text)
-    return 'path=%s client=%s:%s%s reply=%s' % (
-        message.get('path'), client[0], client[1], frame, message.get('reply_channel'))
+        text = message['bytes'] if isinstance(message['bytes'], str) else '<%d bytes>' % len(message['bytes'])
+    return 'path=%s%s%s reply=%s' % (
+        message.get('path'), ' client=%s:%s' % tuple(client) if client else '',
+        '' if text is None else ' frame=%s' % cut(text), message.get('reply_channel'))
 
 
 def reply_text(message):

@@ -1,17 +1,15 @@
 """
-Redis's own MONITOR, read from outside: every command any client sends, as
-it happens, with the server's timestamp and the client's address. Nothing
-in the stack changes or restarts to be watched; the process behind each
-client address is found in /proc (both run on this machine).
+The modern port's trail: Redis's own MONITOR, read from outside, every
+command any client sends as it happens, with the server's timestamp and
+the client's address; the process behind each client address is found in
+/proc (both run on this machine). Its Pub/Sub layer sends few commands; the
+replica's polls many times a second, so it tells its own (tracing/told.py).
 """
 import os
 import re
 import socket
 
 LINE = re.compile(rb'^\+(\d+\.\d+) \[(\d+) ([^\]]+)\] "([a-zA-Z]+)"(.*)$')
-# asgi_redis's send script has two keys; its receive poll (lpopmany) has one
-# per open reply channel and comes many times a second: skipped unparsed.
-TWO_KEYS = re.compile(rb'^ "[0-9a-f]{40}" "2" ')
 ARGUMENT = re.compile(r'"((?:[^"\\]|\\.)*)"')
 ESCAPE = re.compile(r'\\(x[0-9a-fA-F]{2}|.)')
 ESCAPES = {'n': '\n', 'r': '\r', 't': '\t', 'a': '\a', 'b': '\b'}
@@ -30,33 +28,39 @@ def arguments(text):
 def commands(host, port, wanted, stop=None):
     """(timestamp, database, client, [command, arg, ...]) for each command in
     `wanted` (lower-case bytes) that a client (not a script) sends Redis, until the
-    connection ends or `stop()` is true. The rest is skipped before it is
+    connection ends or `stop()` is true; None once Redis has started
+    monitoring, and after each read. The rest is skipped before it is
     parsed: under load MONITOR prints thousands of lines a second."""
     sock = socket.create_connection((host, port))
     sock.settimeout(0.5)
     sock.sendall(b'MONITOR\r\n')
-    pending = b''
+    pending, ready = b'', False
     try:
         while not (stop and stop()):
             try:
                 data = sock.recv(1 << 16)
             except socket.timeout:
+                if ready:
+                    yield None
                 continue
             if not data:
                 return
             pending += data
             *lines, pending = pending.split(b'\r\n')
             for raw in lines:
+                ready = ready or raw == b'+OK'
                 if b' lua] ' in raw[:40]:
                     continue  # commands run inside a script: the script's call says it all
                 match = LINE.match(raw)
                 if not match:
                     continue
                 command = match.group(4).lower()
-                if command not in wanted or (command == b'evalsha' and not TWO_KEYS.match(match.group(5))):
+                if command not in wanted:
                     continue
                 yield (float(match.group(1)), int(match.group(2)), match.group(3).decode(),
                        [command] + arguments(match.group(5).decode('latin-1')))
+            if ready:
+                yield None
     finally:
         sock.close()
 

@@ -2,7 +2,8 @@
 `make trace` against real stacks: a stack, the trace beside it, two
 members, one message; the trace must show its hops in order with the real
 channel names. On the replica, on the post's code as printed, and on the
-modern port (started as `make run-modern` starts it, CHANNEL_TRACE=1).
+modern port, each started as `make run` and `make run-modern` start them
+(CHANNEL_TRACE=1).
 """
 
 import pytest
@@ -11,6 +12,8 @@ from harness.stack import Stack
 from qa.fidelity import post_as_printed
 from tracing.live import Trace, chat
 from tracing.monitor import arguments
+
+TRACED = {'CHANNEL_TRACE': '1'}
 
 
 def flow_of(line):
@@ -29,7 +32,7 @@ def order(lines, *needles):
 
 @pytest.fixture
 def post_as_printed_stack():
-    with post_as_printed() as running:
+    with post_as_printed(env=TRACED) as running:
         yield running
 
 
@@ -38,11 +41,13 @@ def check_legacy(stack):
     label, lines = chat(stack, trace, 'delivered websocket.send!')
     members = [line.rsplit(' ', 1)[1] for line in lines if 'group_add chat-%s ←' % label in line]
     assert len(members) == 2 and all(m.startswith('websocket.send!') for m in members), lines
-    receive, took, fan_out = order(lines, '→ websocket.receive path=/chat/%s/' % label, 'took websocket.receive',
-                                   'group send chat-%s (2 members)' % label)
+    receive, took, session, fan_out = order(
+        lines, '→ websocket.receive path=/chat/%s/' % label, 'took websocket.receive', 'channel session load',
+        'group send chat-%s (2 members)' % label)
     assert '"message": "hello, trace"' in lines[receive]
     assert 'runworker' in lines[took]
     flow = flow_of(lines[receive])
+    assert flow_of(lines[took]) == flow_of(lines[session]) == flow_of(lines[fan_out]) == flow
     delivered = [line for line in lines[fan_out:] if flow_of(line) == flow and 'delivered' in line]
     assert sorted(line.rsplit(' ', 1)[1] for line in delivered) == sorted(members), lines
     assert all('daphne' in line for line in delivered)
@@ -52,7 +57,7 @@ def check_legacy(stack):
 
 
 def test_the_replica_traced(request):
-    with Stack('legacy') as stack:
+    with Stack('legacy', env=TRACED) as stack:
         check_legacy(stack)
 
 
@@ -61,7 +66,7 @@ def test_the_post_as_printed_traced(post_as_printed_stack):
 
 
 def test_the_modern_port_traced():
-    with Stack('modern', env={'CHANNEL_TRACE': '1'}) as stack:
+    with Stack('modern', env=TRACED) as stack:
         trace = Trace(stack, '--summary')
         label, lines = chat(stack, trace, 'delivered chat.message')
         members = [line.rsplit(' ', 1)[1] for line in lines if 'group_add chat-%s ←' % label in line]

@@ -1,4 +1,6 @@
 """
+The channel layers the settings pick (vikander/settings.py).
+
 Deviation C17: asgi_redis 1.0.0 over several Redis servers, without its
 stall. Its runworker receive blocks (BLPOP, 5 s) on one shard picked at
 random, while daphne sent the message to another shard picked at random:
@@ -6,10 +8,30 @@ the message waits until that BLPOP times out and a later pick lands right
 (README, "On several machines"). Here a receive looks at each shard in
 turn without blocking; runworker polls again 10 ms after an empty look.
 One Redis (`make run`) keeps the post's asgi_redis.RedisChannelLayer.
+
+Deviation C19: with CHANNEL_TRACE=1 (`make run`), the same layer also
+tells `make trace` each send, receive and group change, with its time and
+process. Redis cannot show them cheaply: its MONITOR streams every command,
+daphne's polls of every reply channel among them, and slowed the chat it
+watched (README, "Watch it work").
 """
+import collections
 import itertools
+import json
+import logging
+import os
+import sys
+import threading
+import time
+import zlib
 
 from asgi_redis import RedisChannelLayer
+
+TRACE_CHANNEL = '__trace__'
+# Frames up to 2,000 characters (C15); the trace prints a few dozen.
+GLIMPSE = 200
+
+logger = logging.getLogger(__name__)
 
 
 class ShardedRedisChannelLayer(RedisChannelLayer):
@@ -31,3 +53,129 @@ class ShardedRedisChannelLayer(RedisChannelLayer):
             if channel is not None:
                 return channel, message
         return None, None
+
+
+class Teller(object):
+    """This process's trace events, published together by a thread of their
+    own, 50 ms after the first of them: daphne and the runworker never wait
+    for the trace, and the messages' digests and glimpses are made there."""
+
+    def __init__(self, connection, channel):
+        self.connection, self.channel = connection, channel
+        self.events = collections.deque()
+        self.waiting = threading.Event()
+        self.by = '%s %d' % ('runworker' if 'runworker' in sys.argv else 'daphne', os.getpid())
+        self.thread = None
+
+    def __call__(self, message=None, **event):
+        # `message` is a copy, made as it was sent or received: the
+        # consumers and Channels' routing may change the original later.
+        event.setdefault('at', time.time())
+        self.events.append((event, message))
+        if not self.waiting.is_set():
+            self.waiting.set()
+        if self.thread is None:  # started in the process that tells, after any fork
+            self.thread = threading.Thread(target=self.publish, name='channel trace', daemon=True)
+            self.thread.start()
+
+    def publish(self):
+        while True:
+            self.waiting.wait()
+            time.sleep(0.05)
+            self.waiting.clear()
+            events = [self.events.popleft() for _ in range(len(self.events))]
+            try:
+                seen = {}
+                events = [self.told(event, message, seen) for event, message in events]
+                self.connection.publish(self.channel, json.dumps({'events': events}))
+            except Exception as error:  # the thread goes on: only these events are lost
+                logger.warning('channel trace: %d events not published (%r)', len(events), error)
+
+    def told(self, event, message, seen):
+        """The event as published; `seen` holds each message's digest and
+        glimpse once (a group send's members share one copy)."""
+        event['by'] = self.by
+        if message is not None:
+            if id(message) not in seen:
+                seen[id(message)] = digest(message), glimpse(message)
+            event['digest'], shown = seen[id(message)]
+            if event['event'] != 'received':
+                event['message'] = shown
+        return event
+
+
+def digest(message):
+    """The same for a message as sent and as received (on Python 3.5 too,
+    whose dicts keep no order), so the trace pairs them."""
+    return zlib.crc32(json.dumps(message, sort_keys=True, default=repr).encode('utf-8'))
+
+
+def glimpse(message):
+    """What the trace prints of a message: no headers, bytes as a length,
+    text cut to GLIMPSE characters."""
+    seen = {}
+    for key, value in message.items():
+        if key == 'headers':
+            continue
+        if isinstance(value, bytes):
+            value = '<%d bytes>' % len(value)
+        elif isinstance(value, str):
+            value = value[:GLIMPSE]
+        elif isinstance(value, list) and all(isinstance(v, (str, int)) for v in value):
+            pass  # client and server: [host, port]
+        elif not isinstance(value, (int, float, bool, type(None))):
+            value = repr(value)[:GLIMPSE]
+        seen[key] = value
+    return seen
+
+
+class Traced(object):
+    """What a layer does, also told to the trace (Teller). The events carry
+    their own times, so the trace puts them back in order."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.tell = Teller(self.connection(0), self.prefix + TRACE_CHANNEL)
+        self.sends, self.group_message = 0, None
+
+    def send(self, channel, message):
+        at = time.time()
+        self.sends += 1
+        copy = self.group_message or dict(message)
+        try:
+            super().send(channel, message)
+        except self.ChannelFull:
+            self.tell(event='full', at=at, channel=channel, message=copy)
+            raise
+        self.tell(event='send', at=at, channel=channel, message=copy)
+
+    def receive(self, channels, block=False):
+        channel, message = super().receive(channels, block)
+        if channel is not None:
+            self.tell(event='received', channel=channel, message=dict(message))
+        return channel, message
+
+    def group_add(self, group, channel):
+        super().group_add(group, channel)
+        self.tell(event='group_add', group=group, channel=channel)
+
+    def group_discard(self, group, channel):
+        super().group_discard(group, channel)
+        self.tell(event='group_discard', group=group, channel=channel)
+
+    def send_group(self, group, message):
+        at, before = time.time(), self.sends
+        self.group_message = dict(message)  # one copy for every member's send
+        try:
+            super().send_group(group, message)  # one send per member
+        finally:
+            copy, self.group_message = self.group_message, None
+        self.tell(event='group_send', at=at, group=group, members=self.sends - before, message=copy)
+
+
+class TracedRedisChannelLayer(Traced, RedisChannelLayer):
+    pass
+
+
+class TracedShardedRedisChannelLayer(Traced, ShardedRedisChannelLayer):
+    pass

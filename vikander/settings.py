@@ -121,6 +121,14 @@ CHANNEL_LAYERS = {
         "ROUTING": "chat.routing.channel_routing",
     },
 }
+# Deviation C19: `make run` sets CHANNEL_TRACE=1 for `make trace`: the same
+# layer and Django's own sessions, also telling the trace what they do
+# (vikander/layers.py, vikander/sessions.py).
+if os.environ.get('CHANNEL_TRACE') == '1':
+    CHANNEL_LAYERS["default"]["BACKEND"] = (
+        "vikander.layers.TracedRedisChannelLayer" if len(REDIS_URLS) == 1
+        else "vikander.layers.TracedShardedRedisChannelLayer")
+    CHANNEL_SESSION_ENGINE = 'vikander.sessions'
 
 # Deviation C9: the post's worker log shows the consumers' log.debug lines
 # ("chat connect room=..."), so in development the chat logger prints at
