@@ -321,8 +321,9 @@ def main(path=None, docs=DOCS):
                                                             and not s.endswith('+trace')], load), '']
     if traced:
         lines += ['## Watched by `make trace`', '',
-                  'The same stack with `make trace` running beside it (Redis\'s MONITOR; the modern port also '
-                  'with CHANNEL_TRACE=1, its layer publishing what happens inside daphne).', '']
+                  'The same stack started with CHANNEL_TRACE=1, as `make run` and `make run-modern` start it '
+                  '(its channel layer telling the trace what it does), with `make trace` running beside it (for '
+                  'the modern port also reading Redis\'s MONITOR).', '']
         for load in loads:
             if any((s, load) in runs for s in traced):
                 watched = [s for s in systems if s.replace('+trace', '') in ('legacy-1', 'modern')]

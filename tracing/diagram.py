@@ -16,16 +16,17 @@ from harness.stack import ROOT, Stack
 from tracing.live import Trace, chat
 
 LANES = {
-    'legacy': ['browser', 'daphne', 'Redis', 'runworker'],
+    'legacy': ['browser', 'daphne', 'Redis', 'runworker', 'database'],
     'modern': ['browser', 'daphne', 'Redis'],
 }
 # kind of hop -> (from lane, to lane)
 ARROWS = {
     'legacy': {'in': ('daphne', 'Redis'), 'worker': ('Redis', 'runworker'), 'group_send': ('runworker', 'Redis'),
-               'reply': ('runworker', 'Redis'), 'delivered': ('Redis', 'daphne')},
+               'reply': ('runworker', 'Redis'), 'delivered': ('Redis', 'daphne'),
+               'session_load': ('database', 'runworker'), 'session_save': ('runworker', 'database')},
     'modern': {'group_send': ('daphne', 'Redis'), 'delivered': ('Redis', 'daphne')},
 }
-WIDTH, LANE_GAP, ROW, TOP = 1000, 210, 30, 70
+WIDTH, LANE_GAP, ROW, TOP = 1000, 190, 30, 70
 
 
 def flow_hops(hops, kind):
