@@ -137,9 +137,9 @@ def plot(runs, systems, loads, path):
 CAUSES = """## Where the time goes
 
 - **Legacy, quiet room (the quiet table above).** `make trace` on one message (README, "Watch it
-  work"): 0.2 ms queued in `websocket.receive`, about 6 ms in the consumer (the channel session loaded from the
-  database, the room queried, the row inserted and committed, then one `chansend` script per member for the group
-  send, each a Redis round trip), then 3 to 6 ms more until daphne delivers: daphne 1.0.2 polls Redis for replies
+  work"): 0.2 to 0.6 ms queued in `websocket.receive`, 4 to 6 ms in the consumer (the channel session loaded from
+  the database, the room queried, the row inserted and committed, then one `chansend` script per member for the
+  group send, each a Redis round trip), then 3 to 6 ms more until daphne delivers: daphne 1.0.2 polls Redis for replies
   ("busy-loop synchronous mode"), every 10 ms while idle, one message per poll, with a Lua script over every open
   reply channel. py-spy on a runworker under load: 28 % of its time waiting on Redis replies, 21 % in SQLite's
   commit, 12 % loading the channel session.
