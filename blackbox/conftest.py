@@ -76,3 +76,14 @@ def pytest_terminal_summary(terminalreporter):
     if set(observed) == {'legacy', 'modern'}:
         report.write(observed, ARTEFACTS)
         terminalreporter.write(report.markdown(observed))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test on a cluster carries its containers' last log lines, so
+    a fault seen once in CI can still be read afterwards."""
+    result = (yield).get_result()
+    cluster = item.funcargs.get('cluster') if result.failed else None
+    if cluster is not None:
+        logs = cluster.compose('logs', '--no-color', '--tail=40', check=False).stdout
+        result.sections.append(("the cluster's containers, last 40 lines each", logs))
