@@ -21,7 +21,7 @@ import tempfile
 from bench.load import Load, run
 from harness.cluster import Cluster
 from harness.stack import ROOT, Process, Stack, free_port, port_open, sqlite_query, wait_for
-from tracing.live import command
+from tracing.live import TRACED, command
 
 
 def loads(seconds):
@@ -141,8 +141,6 @@ CLUSTERS = {
     'legacy-cluster': lambda: Clustered('legacy'),
     'modern-cluster': lambda: Clustered('modern'),
 }
-# As `make run` and `make run-modern` start the stacks, for `make trace`.
-TRACED = {'CHANNEL_TRACE': '1'}
 # The legacy stack's deployment choices, one change at a time from the
 # post's (one runworker, SQLite's default rollback journal, channel sessions
 # in the database, 100 frames waiting in websocket.receive at most).

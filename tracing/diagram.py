@@ -13,7 +13,7 @@ import tempfile
 from html import escape
 
 from harness.stack import ROOT, Stack
-from tracing.live import Trace, chat
+from tracing.live import TRACED, Trace, chat
 
 LANES = {
     'legacy': ['browser', 'daphne', 'Redis', 'runworker', 'database'],
@@ -71,7 +71,7 @@ def record(kind):
     """A stack, the trace, two members, one message: the trace's hops."""
     handle, path = tempfile.mkstemp(suffix='.json')
     os.close(handle)
-    with Stack(kind, env={'CHANNEL_TRACE': '1'}) as stack:
+    with Stack(kind, env=TRACED) as stack:
         trace = Trace(stack, '--record', path)
         chat(stack, trace, 'delivered chat.message' if kind == 'modern' else 'delivered websocket.send!')
     with open(path) as recorded:

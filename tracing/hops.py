@@ -165,7 +165,7 @@ def describe(channel, message):
     client = message.get('client')  # only on websocket.connect
     text = message.get('text')
     if text is None and message.get('bytes') is not None:
-        text = message['bytes'] if isinstance(message['bytes'], str) else '<%d bytes>' % len(message['bytes'])
+        text = message['bytes']  # '<N bytes>': the layer sends no bytes to the trace
     return 'path=%s%s%s reply=%s' % (
         message.get('path'), ' client=%s:%s' % tuple(client) if client else '',
         '' if text is None else ' frame=%s' % cut(text), message.get('reply_channel'))

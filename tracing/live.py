@@ -10,6 +10,10 @@ import threading
 from harness.client import frames, fresh_label, join, say
 from harness.stack import ROOT, wait_for
 
+# How `make run` and `make run-modern` start a stack for `make trace`: its
+# layer tells the trace what it does.
+TRACED = {'CHANNEL_TRACE': '1'}
+
 
 def command(stack, *options):
     """`python -m tracing` for a stack that harness/stack.py started."""

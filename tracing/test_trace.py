@@ -10,10 +10,8 @@ import pytest
 
 from harness.stack import Stack
 from qa.fidelity import post_as_printed
-from tracing.live import Trace, chat
+from tracing.live import TRACED, Trace, chat
 from tracing.monitor import arguments
-
-TRACED = {'CHANNEL_TRACE': '1'}
 
 
 def flow_of(line):

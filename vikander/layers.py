@@ -85,23 +85,28 @@ class Teller(object):
             self.waiting.clear()
             events = [self.events.popleft() for _ in range(len(self.events))]
             try:
-                seen = {}
-                events = [self.told(event, message, seen) for event, message in events]
+                done = {}
+                events = [self.told(event, message, done) for event, message in events]
                 self.connection.publish(self.channel, json.dumps({'events': events}))
             except Exception as error:  # the thread goes on: only these events are lost
                 logger.warning('channel trace: %d events not published (%r)', len(events), error)
 
-    def told(self, event, message, seen):
-        """The event as published; `seen` holds each message's digest and
-        glimpse once (a group send's members share one copy)."""
+    def told(self, event, message, done):
+        """The event as published. `done` keeps each digest and glimpse made
+        in this batch: a group send's members share one copy of its message,
+        made once; a received message needs no glimpse."""
         event['by'] = self.by
         if message is not None:
-            if id(message) not in seen:
-                seen[id(message)] = digest(message), glimpse(message)
-            event['digest'], shown = seen[id(message)]
+            event['digest'] = once(done, digest, message)
             if event['event'] != 'received':
-                event['message'] = shown
+                event['message'] = once(done, glimpse, message)
         return event
+
+
+def once(done, work, message):
+    if (work, id(message)) not in done:
+        done[work, id(message)] = work(message)
+    return done[work, id(message)]
 
 
 def digest(message):
