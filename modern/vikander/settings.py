@@ -71,13 +71,14 @@ ASGI_APPLICATION = 'vikander.asgi.application'
 
 # One SQLite file for both stacks: `make run` and `make run-modern` see the
 # same rooms and messages.
-# CONN_MAX_AGE keeps a thread's database connection for that many seconds
-# instead of opening one per message (the cluster sets 60 for PostgreSQL),
-# checked before reuse so that a restarted database costs no message.
+# CONN_MAX_AGE keeps a thread's database connection for 60 s instead of
+# opening and closing one per message, which was most of a daphne's time at
+# 300 msg/s (docs/benchmarks.md); checked before reuse so that a restarted
+# database costs no message. The environment's CONN_MAX_AGE overrides it.
 DATABASES = {
     'default': dj_database_url.config(
         default='sqlite:///' + os.path.join(REPO_ROOT, 'var', 'db.sqlite3'),
-        conn_max_age=int(os.environ.get('CONN_MAX_AGE', '0')), conn_health_checks=True),
+        conn_max_age=int(os.environ.get('CONN_MAX_AGE', '60')), conn_health_checks=True),
 }
 # SQLite's write-ahead log: a commit is one append, not a journal file made,
 # synced and deleted; readers never wait for the writer (docs/benchmarks.md).
