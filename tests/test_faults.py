@@ -10,6 +10,7 @@ is no longer fresh.
 import glob
 import json
 import os
+import signal
 import sqlite3
 import threading
 import time
@@ -19,12 +20,15 @@ from urllib.request import urlopen
 import pytest
 import redis
 import websocket
+from asgi_redis import RedisChannelLayer
 
-from harness.client import join, rows, say, silent
+from harness.client import frames, join, rows, say, silent
 from harness.stack import Stack, fixture_settings, wait_for
 
 # The replica's settings with a 3 s channel expiry instead of asgi_redis's 60 s.
 SHORT_EXPIRY = fixture_settings('short_expiry_settings')
+# And with room for 2 messages in each reply channel instead of 100.
+SMALL_REPLY_CHANNELS = fixture_settings('small_reply_settings')
 
 
 def start(**kwargs):
@@ -149,6 +153,36 @@ def test_past_the_channel_expiry_a_waiting_message_vanishes_without_a_trace():
         assert texts_in_db(stack, 'f-expiry') == ['fresh']
         logs = stack.logs()
         assert 'stale' not in logs and 'ERROR' not in logs and 'Traceback' not in logs
+    finally:
+        stop_and_print_logs(stack)
+
+
+def test_a_member_whose_reply_channel_is_full_misses_what_follows_and_the_runworker_says_so():
+    # Deviation C20: asgi_redis's group send skips a full reply channel
+    # without a word; the replica's layer logs each one at WARNING.
+    stack = start(env=SMALL_REPLY_CHANNELS)
+    try:
+        alice, bob = join(stack, 'f-full'), join(stack, 'f-full')
+        layer = RedisChannelLayer(hosts=['redis://127.0.0.1:%d' % stack.redis_port])
+        members = sorted(layer.group_channels('chat-f-full'))
+        sent = ['m%d' % n for n in range(5)]
+        # A stopped daphne delivers nothing, as one that has fallen behind:
+        # the runworker's replies wait in the reply channels. The frames are
+        # put in websocket.receive as daphne puts them.
+        stack.daphne.signal(signal.SIGSTOP)
+        try:
+            for order, text in enumerate(sent, 1):
+                layer.send('websocket.receive', {'reply_channel': members[0], 'path': '/chat/f-full/', 'order': order,
+                                                 'text': json.dumps({'handle': 'alice', 'message': text})})
+            wait_for(lambda: len(rows(stack, 'f-full')) == 5, 15, 'the five rows')
+            warned = 'group chat-f-full: message dropped for 2 member(s) whose reply channel is full: %s' % (
+                ' '.join(layer.group_channels('chat-f-full')))
+            wait_for(lambda: stack.workers[0].output().count(warned) == 3, 15, 'three warnings')
+        finally:
+            stack.daphne.signal(signal.SIGCONT)
+        for sock in (alice, bob):
+            assert [frame['message'] for frame in frames(sock, 2)] == sent[:2]
+            assert silent(sock)
     finally:
         stop_and_print_logs(stack)
 

@@ -2,9 +2,11 @@
 Deviation C17 (vikander/layers.py): the layer over two real redis-servers,
 sent to as daphne does and received from as runworker does (a blocking
 receive, again and again). Deviation C19: the traced layer tells the trace
-what it did, on a real redis-server.
+what it did, on a real redis-server. Deviation C20: a group send says at
+WARNING which members it dropped at capacity.
 """
 import json
+import logging
 import shutil
 import subprocess
 import tempfile
@@ -14,6 +16,7 @@ import redis
 from asgi_redis import RedisChannelLayer
 
 from harness.stack import free_port, port_open, redis_server, wait_for
+from vikander import layers
 from vikander.layers import TRACE_CHANNEL, ShardedRedisChannelLayer, TracedRedisChannelLayer
 
 
@@ -57,6 +60,24 @@ def test_every_blocking_receive_finds_a_message_on_either_shard(two_shards):
     layer = ShardedRedisChannelLayer(hosts=two_shards)
     received = [layer.receive(['websocket.connect', 'websocket.receive'], block=True) for _ in sent]
     assert [message['text'] for _, message in received if message] == sent
+
+
+@pytest.mark.parametrize('kind', ['RedisChannelLayer', 'ShardedRedisChannelLayer', 'TracedRedisChannelLayer'])
+def test_a_group_send_logs_the_members_it_drops_at_capacity_and_reaches_the_rest(two_shards, kind, caplog):
+    # A reply channel holding as many messages as daphne lets wait.
+    layer = getattr(layers, kind)(hosts=two_shards[:1], channel_capacity={'websocket.send*': 2})
+    full, free = 'websocket.send!full', 'websocket.send!free'
+    layer.group_add('chat-room', full)
+    layer.group_add('chat-room', free)
+    layer.send(full, {'text': 'old 1'})
+    layer.send(full, {'text': 'old 2'})
+    with caplog.at_level(logging.WARNING, logger='vikander.layers'):
+        layer.send_group('chat-room', {'text': 'new'})
+    assert layer.receive([free]) == (free, {'text': 'new'})
+    assert [layer.receive([full])[1]['text'] for _ in range(2)] == ['old 1', 'old 2']
+    assert layer.receive([full]) == (None, None)
+    assert [r.getMessage() for r in caplog.records] == [
+        'group chat-room: message dropped for 1 member(s) whose reply channel is full: websocket.send!full']
 
 
 def test_the_traced_layer_tells_each_hop_and_pairs_sent_with_received(two_shards):

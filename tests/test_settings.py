@@ -39,7 +39,7 @@ def test_several_redis_urls_shard_the_channel_layer():
 def test_one_redis_keeps_the_posts_layer_and_several_the_sharded_one():
     # Deviation C17.
     backend = 'CHANNEL_LAYERS["default"]["BACKEND"]'
-    assert setting(backend, REDIS_URL='redis://127.0.0.1:7000') == 'asgi_redis.RedisChannelLayer'
+    assert setting(backend, REDIS_URL='redis://127.0.0.1:7000') == 'vikander.layers.RedisChannelLayer'
     assert setting(backend, REDIS_URL='redis://redis1:6379 redis://redis2:6379') == 'vikander.layers.ShardedRedisChannelLayer'
 
 
@@ -54,6 +54,6 @@ def test_channel_trace_tells_the_trace_from_the_same_layer_and_sessions():
     backend, one, two = 'CHANNEL_LAYERS["default"]["BACKEND"]', 'redis://127.0.0.1:7000', 'redis://a:1 redis://b:2'
     assert setting(backend, CHANNEL_TRACE='1', REDIS_URL=one) == 'vikander.layers.TracedRedisChannelLayer'
     assert setting(backend, CHANNEL_TRACE='1', REDIS_URL=two) == 'vikander.layers.TracedShardedRedisChannelLayer'
-    assert setting(backend, CHANNEL_TRACE='0', REDIS_URL=one) == 'asgi_redis.RedisChannelLayer'
+    assert setting(backend, CHANNEL_TRACE='0', REDIS_URL=one) == 'vikander.layers.RedisChannelLayer'
     assert setting('CHANNEL_SESSION_ENGINE', CHANNEL_TRACE='1') == 'vikander.sessions'
     assert setting('SESSION_ENGINE', CHANNEL_TRACE='1') == 'django.contrib.sessions.backends.db'
