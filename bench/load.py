@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import time
 import uuid
 from collections import Counter
@@ -30,6 +31,31 @@ OPENING = 25
 # stored message has reached every member, or nothing new came for SETTLE s.
 SETTLE = 3
 DRAIN_LIMIT = 20
+
+
+# What the replica's layer logs at WARNING for each group send that found
+# members' reply channels full (deviation C20, vikander/layers.py).
+DROPPED = re.compile(r'message dropped for (\d+) member\(s\) whose reply channel is full')
+SILENT = 'stored, not delivered within the drain, no error'
+WARNED = 'stored, dropped at a full reply channel, WARNING logged'
+
+
+def dropped(logs):
+    """Deliveries the stack's logs say were dropped at a full reply channel."""
+    return sum(int(n) for n in DROPPED.findall(logs))
+
+
+def warned(counted, drops):
+    """Of the deliveries not made and not explained by a close, those the
+    stack logged dropping (every drop is one of them: it never arrives)."""
+    lost = counted['lost']
+    n = min(drops, lost.get(SILENT, 0))
+    if n:
+        lost[WARNED] = n
+        lost[SILENT] -= n
+        if not lost[SILENT]:
+            del lost[SILENT]
+    return counted
 
 
 class Load(object):
@@ -260,8 +286,7 @@ def tally(load, sent, rows, in_room, everyone, servers, sending, elapsed, genera
         for m in in_room[label]:
             expected += 1
             if ident not in m.received:
-                lost['stored, member closed %s' % m.close_code if m.close_code
-                     else 'stored, not delivered within the drain, no error'] += 1
+                lost['stored, member closed %s' % m.close_code if m.close_code else SILENT] += 1
     delivered = len(latencies)
     cpu = sum(s['cpu_seconds'] for s in servers.values())
     closes = Counter(str(m.close_code) for m in everyone if m.close_code)

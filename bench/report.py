@@ -144,22 +144,36 @@ CAUSES = """## Where the time goes
   reply channel. py-spy on a runworker under load: 28 % of its time waiting on Redis replies, 21 % in SQLite's
   commit, 12 % loading the channel session.
 - **Legacy, 300 msg/s (1013).** Past 100 frames waiting in `websocket.receive`, daphne closes the sender with 1013.
-  Neither core is full: the runworkers wait on Redis round trips and on SQLite, whose commits take the whole
-  database file in turn (more runworkers wait for each other there), and daphne delivers one reply per reactor
-  turn. `+capacity` shows the other side of the trade: nothing refused, everything late.
+  At the CPU the stack spends per delivery where it keeps up, 3,000 deliveries a second need more than this
+  machine's two cores (the table under "Targets"): each delivery is a `chansend` script from the runworker and a
+  poll script plus a `GET` from daphne, each a Redis round trip, and each message a session load, a room query and
+  a commit. Meanwhile the runworkers wait on those round trips and on SQLite, whose commits take the whole database
+  file in turn. The database's settings (`+wal`, `+sync`, `+persistent`) move nothing beyond the spread.
+  `+capacity` shows the other side of the trade: nothing refused, everything late.
 - **Legacy, 1,000 sockets.** Every daphne poll names every open reply channel: with 1,000 sockets each poll is a Lua
-  script over 1,000 lists, deliveries fall seconds behind, and messages not delivered by the end of the drain are
-  counted as lost without any error.
+  script over 1,000 lists, and replies pile up faster than daphne takes them. Once a member's reply channel holds
+  100, a group send skips that member: asgi_redis 1.0.0 without a word, the replica's layer with a WARNING line
+  (deviation C20), which the benchmark counts. Every delivery lost in this load was one of these.
 - **Modern, before the fix (RedisChannelLayer).** All consumers of one daphne share one inbox in Redis; its receive
   loop takes one message at a time with four round trips (a clean-up script, `BZPOPMIN`, a backup `ZADD`, a
   `ZPOPMIN`), each waiting for a turn of a busy event loop. Redis counted 345 `BZPOPMIN` for 2,400 group sends in
   8 s: about 40 messages a second left the inbox; the rest found it at its capacity of 100 and were dropped, with
   an INFO line. (A shorter GIL switch interval changed nothing: not a GIL convoy.) The port now uses
   `RedisPubSubChannelLayer`: one `PUBLISH` per group send, no capacity, nothing dropped in any load here.
-- **Modern, 300 msg/s (late, not lost).** One daphne spends about 0.4 ms of CPU per delivery (Channels' dispatch to
-  each consumer, the ORM on the database thread, Twisted and autobahn framing), the reference under 0.1 ms: 3,000
-  deliveries a second need more than the one core a Python process has, so messages queue for seconds. Two daphnes
-  behind nginx (`modern-x2`) share the work over both cores, with nginx and the load generator on them too.
+- **Modern, a database connection per message (fixed).** py-spy on one daphne at 300 msg/s: 63 % of its samples
+  on the database thread, 14 % opening a SQLite connection and 11 % closing it, for every message: with Django's
+  default `CONN_MAX_AGE` of 0, `database_sync_to_async` closes the thread's connection after each call. The port
+  now keeps it 60 s (checked before reuse). Alone, that took the 300 msg/s room's p50 from 4.3 s to 0.62 s in two
+  runs (0.94 and 1.55 s in two more with py-spy attached).
+- **Modern, a trip to the database thread per delivery (fixed).** Channels 4.3's `AsyncConsumer.dispatch` awaits
+  `aclose_old_connections()` before every handler, a delivery's `chat_message` too: 3,000 trips a second to the
+  one thread that also stores every message, each waiting its turn behind the inserts (12.6 % of the event loop's
+  samples, after the first fix). `ChatConsumer.dispatch` hands `chat.message` events straight to their handler;
+  the handlers that query go through `database_sync_to_async`, which closes stale connections itself. With both,
+  one daphne spends about 0.25 ms of CPU per delivery at 300 msg/s (0.43 before).
+- **Modern, what is left.** Per delivery: Channels' dispatch to each consumer, autobahn's framing, and Twisted's
+  write, which asks epoll to watch the socket and then stops watching it for every frame. The reference writes
+  each frame straight to its socket.
 """
 
 
@@ -208,6 +222,25 @@ def growth(runs, systems, loads):
             cells.append(cell)
         rows.append('| %s | %s | %s | %s |' % (load, fmt(sample['offered']), fmt(sample['offered'] * members),
                                               ' | '.join(cells)))
+    return '\n'.join(rows)
+
+
+def budget(runs, systems, kept='busy', target='300'):
+    """The cores each stack would need to carry the target load at the CPU
+    cost per delivery it has where it keeps up, beside the load generator's
+    share of the same machine at the target load."""
+    sample = first_run(runs, target)
+    deliveries = sample['offered'] * sample['expected'] / max(1, sample['stored'])
+    rows = ['| stack | CPU s per 1,000 deliveries at %s msg/s | cores %s deliveries a second need | '
+            'load generator at %s msg/s, cores |' % (fmt(first_run(runs, kept)['offered']), fmt(deliveries),
+                                                       fmt(sample['offered'])),
+            '|---|---|---|---|']
+    for system in systems:
+        k, t = runs.get((system, kept)), runs.get((system, target))
+        if k and t:
+            rows.append('| %s | %s | %s | %s |' % (
+                system, spread(k, 'cpu_s_per_1000'), fmt(middle(k, 'cpu_s_per_1000') * deliveries / 1000.0),
+                spread(t, 'generator_cpu_share')))
     return '\n'.join(rows)
 
 
@@ -287,7 +320,7 @@ def main(path=None, docs=DOCS):
         '',
         '"lost, and where": *never stored, sender closed N* (the sender\'s socket was closed with code N '
         'before or as it sent), *never stored, no error* (silent), *stored, member closed N* (the member '
-        'was closed with N before the message reached it), *stored, not delivered within the drain, no error* (silent: not delivered by SETTLE s after the last change, at most DRAIN_LIMIT s after the last send; bench/load.py). '
+        'was closed with N before the message reached it), *stored, dropped at a full reply channel, WARNING logged* (the legacy runworker\'s group send found the member\'s reply channel holding 100 messages daphne had not delivered, and said so: deviation C20), *stored, not delivered within the drain, no error* (silent: not delivered by SETTLE s after the last change, at most DRAIN_LIMIT s after the last send; bench/load.py). '
         'p50/p95/p99 are send-to-receipt latencies over every delivery. CPU is the sum over every server '
         'process (redis, daphne, runworkers, nginx; the reference\'s one process); peak RSS is the sum of their '
         'peaks. ' + NGINX[nginx_counted(results)],
@@ -300,6 +333,11 @@ def main(path=None, docs=DOCS):
         lines += ['## %s: %s (%s msg/s offered)' % (load, sample['describe'], fmt(sample['offered'])), '',
                   table(runs, main_systems, load), '']
     lines += [CAUSES, '## Targets', '', targets(runs, main_systems), '']
+    if 'busy' in loads and '300' in loads:
+        lines += ['What the 300 msg/s room asks of the CPU: each stack\'s cost per delivery where it keeps up '
+                  '(100 msg/s, nothing lost), times the 3,000 deliveries a second of the 300 msg/s room. This '
+                  'machine has %d cores, and the load generator runs on them too.' % os.cpu_count(), '',
+                  budget(runs, main_systems + [s for s in systems if s.endswith('+capacity')]), '']
     sweep = [l for l in SWEEP if l in loads]
     if sweep:
         one, two = highest_carried(runs, 'legacy-1', sweep), highest_carried(runs, 'legacy-2', sweep)
@@ -324,7 +362,9 @@ def main(path=None, docs=DOCS):
                   'The post\'s deployment is `legacy-1`: one runworker, SQLite with its default rollback '
                   'journal, channel sessions in the database, at most 100 frames waiting in websocket.receive. '
                   '`+wal` puts the database file in write-ahead-log mode (`PRAGMA journal_mode=WAL`, once, as an '
-                  'operator would with the sqlite3 shell). `+cache` keeps channel sessions in Redis '
+                  'operator would with the sqlite3 shell). `+sync` also sets `synchronous=NORMAL` on each '
+                  'connection, so a commit does not wait for the disk (bench/settings_sync.py). `+persistent` '
+                  'keeps each runworker\'s database connection (`CONN_MAX_AGE=60`, deviation C18). `+cache` keeps channel sessions in Redis '
                   '(bench/settings_cache.py). `+capacity` lets 2,000 frames wait (bench/settings_capacity.py). '
                   '`legacy-2x2` is two daphnes and two runworkers behind nginx. The consumers are the same in '
                   'every row.', '']

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 
-from bench.load import Load, run
+from bench.load import Load, dropped, run, warned
 from harness.cluster import Cluster
 from harness.stack import ROOT, Process, Stack, free_port, port_open, sqlite_query, wait_for
 from tracing.live import TRACED, command
@@ -54,6 +54,9 @@ class Reference(object):
 
     def pids(self):
         return {'reference': self.server.popen.pid}
+
+    def dropped(self):
+        return 0
 
     def stop(self):
         self.server.stop()
@@ -93,6 +96,9 @@ class Launched(object):
         pids.update(('worker %d' % n, w.popen.pid) for n, w in enumerate(stack.workers, 1))
         return pids
 
+    def dropped(self):
+        return dropped(self.stack.logs())
+
     def stop(self):
         if self.trace:
             self.trace.stop(signal.SIGINT)
@@ -122,6 +128,9 @@ class Clustered(object):
         pids.update(('docker-proxy %d' % n, int(pid)) for n, pid in enumerate(forwarder, 1))
         return pids
 
+    def dropped(self):
+        return dropped(''.join(self.cluster.logs(c) for c in self.cluster.containers('worker')))
+
     def stop(self):
         self.cluster.stop()
 
@@ -145,9 +154,13 @@ CLUSTERS = {
 # post's (one runworker, SQLite's default rollback journal, channel sessions
 # in the database, 100 frames waiting in websocket.receive at most).
 CACHE_SESSIONS = {'DJANGO_SETTINGS_MODULE': 'bench.settings_cache'}
+SYNC_NORMAL = {'DJANGO_SETTINGS_MODULE': 'bench.settings_sync'}
+PERSISTENT = {'CONN_MAX_AGE': '60'}
 BIG_QUEUE = {'DJANGO_SETTINGS_MODULE': 'bench.settings_capacity'}
 TUNING = {
     'legacy-1+wal': lambda: Launched('legacy', 1, wal=True),
+    'legacy-1+sync': lambda: Launched('legacy', 1, env=SYNC_NORMAL),
+    'legacy-1+persistent': lambda: Launched('legacy', 1, env=PERSISTENT),
     'legacy-1+cache': lambda: Launched('legacy', 1, env=CACHE_SESSIONS),
     'legacy-2+cache': lambda: Launched('legacy', 2, env=CACHE_SESSIONS),
     'legacy-2+capacity': lambda: Launched('legacy', 2, env=BIG_QUEUE),
@@ -161,7 +174,7 @@ TUNING = {
 def measure(system, load):
     running = dict(SYSTEMS, **dict(TUNING, **CLUSTERS))[system]()
     try:
-        result = asyncio.run(run(load, running, running.pids()))
+        result = warned(asyncio.run(run(load, running, running.pids())), running.dropped())
     finally:
         running.stop()
     result['system'] = system

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from bench import report, run
-from bench.load import Load, Member, tally
+from bench.load import Load, Member, dropped, tally, warned
 
 SMOKE = Load('smoke', rooms=2, members=3, rate=2, seconds=2)
 
@@ -39,6 +39,20 @@ def test_a_lost_message_is_counted_where_it_was_lost():
     assert counted['lost'] == {'never stored, sender closed 1013': 1, 'stored, member closed 1013': 2,
                                'stored, not delivered within the drain, no error': 1}
     assert counted['lost_total'] == counted['expected'] - counted['delivered'] + 1
+
+
+def test_deliveries_the_stack_logged_dropping_are_counted_as_such():
+    # The line the replica's runworker writes (tests/test_faults.py runs it).
+    logs = ('group chat-r: message dropped for 2 member(s) whose reply channel is full: websocket.send!a '
+            'websocket.send!b\nchat message room=r\n'
+            'group chat-r: message dropped for 1 member(s) whose reply channel is full: websocket.send!a\n')
+    assert dropped(logs) == 3
+    counted = {'lost': {'stored, not delivered within the drain, no error': 5, 'stored, member closed 1013': 1}}
+    assert warned(counted, dropped(logs))['lost'] == {
+        'stored, not delivered within the drain, no error': 2, 'stored, member closed 1013': 1,
+        'stored, dropped at a full reply channel, WARNING logged': 3}
+    assert warned({'lost': {'stored, not delivered within the drain, no error': 2}}, 3)['lost'] == {
+        'stored, dropped at a full reply channel, WARNING logged': 2}
 
 
 def test_the_report_has_a_table_row_for_each_system_and_the_plot(results, tmp_path):
