@@ -23,6 +23,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from harness.client import UNVERIFIED
+from harness.logged import NEVER_STORED, SILENT
 
 # Sockets opened at once: enough to open 1,000 in seconds, few enough not
 # to overflow daphne's listen backlog.
@@ -31,31 +32,6 @@ OPENING = 25
 # stored message has reached every member, or nothing new came for SETTLE s.
 SETTLE = 3
 DRAIN_LIMIT = 20
-
-
-# What the replica's layer logs at WARNING for each group send that found
-# members' reply channels full (deviation C20, vikander/layers.py).
-DROPPED = re.compile(r'message dropped for (\d+) member\(s\) whose reply channel is full')
-SILENT = 'stored, not delivered within the drain, no error'
-WARNED = 'stored, dropped at a full reply channel, WARNING logged'
-
-
-def dropped(logs):
-    """Deliveries the stack's logs say were dropped at a full reply channel."""
-    return sum(int(n) for n in DROPPED.findall(logs))
-
-
-def warned(counted, drops):
-    """Of the deliveries not made and not explained by a close, those the
-    stack logged dropping (every drop is one of them: it never arrives)."""
-    lost = counted['lost']
-    n = min(drops, lost.get(SILENT, 0))
-    if n:
-        lost[WARNED] = n
-        lost[SILENT] -= n
-        if not lost[SILENT]:
-            del lost[SILENT]
-    return counted
 
 
 class Load(object):
@@ -280,7 +256,7 @@ def tally(load, sent, rows, in_room, everyone, servers, sending, elapsed, genera
     for ident, sender in sent.items():
         if ident not in stored:
             lost['never stored, sender closed %s' % sender.close_code if sender.close_code
-                 else 'never stored, no error'] += 1
+                 else NEVER_STORED] += 1
     expected = 0
     for ident, label in stored.items():
         for m in in_room[label]:
@@ -311,12 +287,3 @@ def tally(load, sent, rows, in_room, everyone, servers, sending, elapsed, genera
 
 def ms(seconds):
     return None if seconds is None else round(seconds * 1000, 2)
-
-
-def outcome(counted):
-    """What the members of a loaded room observed, as a class, not a timing."""
-    if counted['close_codes']:
-        return 'senders closed with ' + ', '.join(sorted(counted['close_codes']))
-    if counted['lost_total']:
-        return 'some lost silently'
-    return 'everything delivered'

@@ -77,6 +77,22 @@ def losses(runs):
     return '; '.join('%s %s' % (fmt(statistics.median(v)), k) for k, v in sorted(where.items()))
 
 
+def logged_table(results, systems):
+    """Per system, what its logs said it lost over every load of a repeat
+    (harness/logged.py), the median of the repeats with their range."""
+    totals = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    for r in results:
+        for kind, n in r.get('logged', {}).items():
+            totals[r['system']][r['repeat']][kind] += n
+    rows = ['| stack | dropped at a full reply channel, WARNING logged (C20) | expired, WARNING logged (C21) |',
+            '|---|---|---|']
+    for system in systems:
+        repeats = [dict(t, expired=t['expired replies'] + t['expired frames']) for t in totals[system].values()]
+        if repeats:
+            rows.append('| %s | %s | %s |' % (system, spread(repeats, 'dropped'), spread(repeats, 'expired')))
+    return '\n'.join(rows)
+
+
 def closes(runs):
     """Close codes, and pages or handshakes refused (the most of any run)."""
     codes = defaultdict(int)
@@ -321,7 +337,7 @@ def main(path=None, docs=DOCS):
         '',
         '"lost, and where": *never stored, sender closed N* (the sender\'s socket was closed with code N '
         'before or as it sent), *never stored, no error* (silent), *stored, member closed N* (the member '
-        'was closed with N before the message reached it), *stored, dropped at a full reply channel, WARNING logged* (the legacy runworker\'s group send found the member\'s reply channel holding 100 messages daphne had not delivered, and said so: deviation C20), *stored, not delivered within the drain, no error* (silent: not delivered by SETTLE s after the last change, at most DRAIN_LIMIT s after the last send; bench/load.py). '
+        'was closed with N before the message reached it), *stored, dropped at a full reply channel, WARNING logged* (the legacy runworker\'s group send found the member\'s reply channel holding 100 messages daphne had not delivered, and said so: deviation C20), *stored, expired in a reply channel, WARNING logged* and *never stored, expired waiting for a runworker, WARNING logged* (the message waited longer than the channel expiry, and the legacy daphne or runworker that found it said so: deviation C21), *stored, not delivered within the drain, no error* (silent: not delivered by SETTLE s after the last change, at most DRAIN_LIMIT s after the last send; bench/load.py). '
         'p50/p95/p99 are send-to-receipt latencies over every delivery. CPU is the sum over every server '
         'process (redis, daphne, runworkers, nginx; the reference\'s one process); peak RSS is the sum of their '
         'peaks. ' + NGINX[nginx_counted(results)],
@@ -333,6 +349,11 @@ def main(path=None, docs=DOCS):
         sample = first_run(runs, load)
         lines += ['## %s: %s (%s msg/s offered)' % (load, sample['describe'], fmt(sample['offered'])), '',
                   table(runs, main_systems, load), '']
+    lines += ['## What the stacks logged losing', '',
+              'Every load of a repeat added up: the WARNING lines the stacks wrote for deliveries dropped at a '
+              'full reply channel and for messages found expired (harness/logged.py reads them, as the '
+              'comparison does). A logged loss is also counted above, in its logged class.', '',
+              logged_table(results, systems), '']
     lines += [CAUSES, '## Targets', '', targets(runs, main_systems), '']
     if 'busy' in loads and '300' in loads:
         lines += ['What the 300 msg/s room asks of the CPU: each stack\'s cost per delivery where it keeps up '

@@ -18,8 +18,9 @@ import subprocess
 import sys
 import tempfile
 
-from bench.load import Load, dropped, run, warned
+from bench.load import Load, run
 from harness.cluster import Cluster
+from harness.logged import account, losses
 from harness.stack import ROOT, Process, Stack, free_port, port_open, sqlite_query, wait_for
 from tracing.live import TRACED, command
 
@@ -55,8 +56,8 @@ class Reference(object):
     def pids(self):
         return {'reference': self.server.popen.pid}
 
-    def dropped(self):
-        return 0
+    def logs(self):
+        return self.server.output()
 
     def stop(self):
         self.server.stop()
@@ -96,8 +97,8 @@ class Launched(object):
         pids.update(('worker %d' % n, w.popen.pid) for n, w in enumerate(stack.workers, 1))
         return pids
 
-    def dropped(self):
-        return dropped(self.stack.logs())
+    def logs(self):
+        return self.stack.logs()
 
     def stop(self):
         if self.trace:
@@ -128,8 +129,8 @@ class Clustered(object):
         pids.update(('docker-proxy %d' % n, int(pid)) for n, pid in enumerate(forwarder, 1))
         return pids
 
-    def dropped(self):
-        return dropped(''.join(self.cluster.logs(c) for c in self.cluster.containers('worker')))
+    def logs(self):
+        return ''.join(self.cluster.logs(c) for c in self.cluster.containers('web') + self.cluster.containers('worker'))
 
     def stop(self):
         self.cluster.stop()
@@ -174,7 +175,9 @@ TUNING = {
 def measure(system, load):
     running = dict(SYSTEMS, **dict(TUNING, **CLUSTERS))[system]()
     try:
-        result = warned(asyncio.run(run(load, running, running.pids())), running.dropped())
+        result = asyncio.run(run(load, running, running.pids()))
+        logs = running.logs()
+        result['lost'], result['logged'] = account(result['lost'], logs), losses(logs)
     finally:
         running.stop()
     result['system'] = system

@@ -8,7 +8,8 @@ import json
 import pytest
 
 from bench import report, run
-from bench.load import Load, Member, dropped, tally, warned
+from bench.load import Load, Member, tally
+from harness.logged import account, losses, outcome
 
 SMOKE = Load('smoke', rooms=2, members=3, rate=2, seconds=2)
 
@@ -41,18 +42,35 @@ def test_a_lost_message_is_counted_where_it_was_lost():
     assert counted['lost_total'] == counted['expected'] - counted['delivered'] + 1
 
 
-def test_deliveries_the_stack_logged_dropping_are_counted_as_such():
-    # The line the replica's runworker writes (tests/test_faults.py runs it).
+def test_losses_the_stack_logged_are_counted_as_such():
+    # The lines the replica's runworker and daphne write (tests/test_faults.py runs them).
     logs = ('group chat-r: message dropped for 2 member(s) whose reply channel is full: websocket.send!a '
             'websocket.send!b\nchat message room=r\n'
-            'group chat-r: message dropped for 1 member(s) whose reply channel is full: websocket.send!a\n')
-    assert dropped(logs) == 3
-    counted = {'lost': {'stored, not delivered within the drain, no error': 5, 'stored, member closed 1013': 1}}
-    assert warned(counted, dropped(logs))['lost'] == {
-        'stored, not delivered within the drain, no error': 2, 'stored, member closed 1013': 1,
-        'stored, dropped at a full reply channel, WARNING logged': 3}
-    assert warned({'lost': {'stored, not delivered within the drain, no error': 2}}, 3)['lost'] == {
+            'group chat-r: message dropped for 1 member(s) whose reply channel is full: websocket.send!a\n'
+            'channel websocket.receive: message expired unhandled, after the 60 s channel expiry: '
+            'no runworker took it (a chat frame is never stored)\n'
+            '2026-12-01 20:00:00,000 WARNING  channel websocket.send!b: message expired unhandled, after the 60 s '
+            'channel expiry: a reply daphne never took, which never reached its socket\n')
+    assert losses(logs) == {'dropped': 3, 'expired replies': 1, 'expired frames': 1}
+    lost = {'stored, not delivered within the drain, no error': 5, 'stored, member closed 1013': 1,
+            'never stored, no error': 1}
+    assert account(lost, logs) == {
+        'stored, not delivered within the drain, no error': 1, 'stored, member closed 1013': 1,
+        'stored, dropped at a full reply channel, WARNING logged': 3,
+        'stored, expired in a reply channel, WARNING logged': 1,
+        'never stored, expired waiting for a runworker, WARNING logged': 1}
+    # Never more than the clients saw lost.
+    assert account({'stored, not delivered within the drain, no error': 2}, logs) == {
         'stored, dropped at a full reply channel, WARNING logged': 2}
+
+
+def test_a_room_whose_every_loss_was_logged_is_told_from_one_that_lost_silently():
+    logged = {'close_codes': {}, 'lost_total': 2, 'lost': {'stored, dropped at a full reply channel, WARNING logged': 2}}
+    silent = dict(logged, lost={'stored, dropped at a full reply channel, WARNING logged': 1,
+                                'stored, not delivered within the drain, no error': 1})
+    assert outcome(logged) == 'some lost, each logged at WARNING'
+    assert outcome(silent) == 'some lost silently'
+    assert outcome(dict(logged, lost_total=0, lost={})) == 'everything delivered'
 
 
 def test_the_report_has_a_table_row_for_each_system_and_the_plot(results, tmp_path):
@@ -62,4 +80,6 @@ def test_the_report_has_a_table_row_for_each_system_and_the_plot(results, tmp_pa
     written = (tmp_path / 'benchmarks.md').read_text()
     for system in ('reference', 'legacy-2', 'modern'):
         assert '| %s | 72 / 72 | none |' % system in written
+        # Nothing logged lost in the smoke run: the row says 0 for each kind.
+        assert '| %s | 0 | 0 |' % system in written
     assert (tmp_path / 'bench-load.png').stat().st_size > 10000

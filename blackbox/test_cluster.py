@@ -10,12 +10,12 @@ import zlib
 
 import pytest
 
+from harness.browser import describe, open_room, say as type_message, wait_messages
 from harness.client import fresh_label, frames, history, join, next_event, rows, say
 from harness.cluster import Cluster
 from harness.stack import selected, wait_for
 from report import expected
 from scenarios import SCENARIOS
-from test_browser import open_room, say as type_message, wait_messages
 
 # Scenarios that stop and start the one daphne or runworker of a
 # single-host stack; the fault tests below do that to containers.
@@ -139,7 +139,8 @@ def test_a_crashed_daphne_comes_back_and_the_browser_reconnects(cluster, browser
     restarts = cluster.crash(held[0])
     # ReconnectingWebSocket opens a new socket through nginx, to the other
     # daphne or to the restarted one.
-    wait_for(lambda: sum(connects(cluster, label).values()) >= 2, 60, 'the page to reconnect')
+    wait_for(lambda: sum(connects(cluster, label).values()) >= 2, 60, 'the page to reconnect',
+             seen=lambda: describe(page))
     wait_for(lambda: cluster.restarts(held[0]) > restarts and cluster.healthy(held[0]), 60,
              'the restart policy to bring %s back' % held[0])
     type_message(page, 'browser', 'after the crash')

@@ -73,13 +73,16 @@ def sqlite_query(database, sql, params=()):
         db.close()
 
 
-def wait_for(check, timeout, what):
+def wait_for(check, timeout, what, seen=None):
+    """Until check() is true; past `timeout` s, an error naming `what` it
+    waited for and, when `seen` is given, what seen() says was there instead."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         if check():
             return
         time.sleep(0.1)
-    raise RuntimeError('timed out after %ss waiting for %s' % (timeout, what))
+    raise RuntimeError('timed out after %ss waiting for %s%s' % (
+        timeout, what, '; saw instead:\n  %s' % seen() if seen else ''))
 
 
 def redis_server(port, workdir):

@@ -27,6 +27,7 @@ from harness.stack import Stack, fixture_settings, wait_for
 
 # The replica's settings with a 3 s channel expiry instead of asgi_redis's 60 s.
 SHORT_EXPIRY = fixture_settings('short_expiry_settings')
+SHORT_EXPIRY_SECONDS = 3
 # And with room for 2 messages in each reply channel instead of 100.
 SMALL_REPLY_CHANNELS = fixture_settings('small_reply_settings')
 
@@ -130,29 +131,79 @@ def test_killed_worker_messages_wait_in_redis_and_are_handled_once_when_a_worker
     assert 'Traceback' not in stack.logs()
 
 
+def past_the_librarys_list(stack):
+    """A key that expires when asgi_redis 1.0.0 would remove a channel's
+    list sent to now: one second after its messages (3 s here)."""
+    stack.redis_client.set('sentinel', 1, ex=SHORT_EXPIRY_SECONDS + 1)
+    return lambda: not stack.redis_client.exists('sentinel')
+
+
+def messages_in_redis(stack):
+    return stack.redis_client.keys('asgi:[0-9a-f]*')
+
+
 @pytest.mark.slow
-def test_past_the_channel_expiry_a_waiting_message_vanishes_without_a_trace():
-    # CHANNEL_LAYERS CONFIG "expiry" set to 3 s by tests/fixtures/short_expiry_settings.py;
-    # every process of the stack (daphne too) reads it.
+def test_past_the_channel_expiry_a_waiting_frame_is_lost_and_the_runworker_says_so():
+    # Deviation C21. CHANNEL_LAYERS CONFIG "expiry" set to 3 s by
+    # tests/fixtures/short_expiry_settings.py; every process of the stack
+    # (daphne too) reads it.
     stack = start(env=SHORT_EXPIRY)
     try:
         alice, bob = join(stack, 'f-expiry'), join(stack, 'f-expiry')
         stack.workers[0].kill()
         say(alice, 'alice', 'stale')
         wait_for(lambda: queued(stack) == 1, 5, 'daphne to queue the frame')
-        # asgi_redis expires the message key after 3 s and the channel's list
-        # after 4 s: the frame is gone from Redis before any worker returns.
-        wait_for(lambda: queued(stack) == 0 and not stack.redis_client.keys('asgi:[0-9a-f]*'),
-                 10, 'the queued frame to expire')
-        stack.start_worker()
+        gone = past_the_librarys_list(stack)
+        # The frame's message expires after 3 s; asgi_redis would remove the
+        # list 1 s later, and no process would ever see it.
+        wait_for(lambda: gone() and not messages_in_redis(stack), 10, 'the queued frame to expire',
+                 seen=lambda: 'list of %d, %r' % (queued(stack), messages_in_redis(stack)))
+        assert queued(stack) == 1
+        worker = stack.start_worker()
+        warned = ('channel websocket.receive: message expired unhandled, after the 3 s channel expiry: '
+                  'no runworker took it (a chat frame is never stored)')
+        wait_for(lambda: warned in worker.output(), 10, 'the warning', seen=worker.output)
         say(alice, 'alice', 'fresh')
         # The client is told nothing: no frame, no close, the socket stays
-        # open and chats on; 'stale' is in no log and in no row.
+        # open and chats on; 'stale' is in no row.
         assert drain(alice) == drain(bob) == ['fresh']
         assert alice.connected and bob.connected
         assert texts_in_db(stack, 'f-expiry') == ['fresh']
+        assert worker.output().count(warned) == 1 and queued(stack) == 0
         logs = stack.logs()
         assert 'stale' not in logs and 'ERROR' not in logs and 'Traceback' not in logs
+    finally:
+        stop_and_print_logs(stack)
+
+
+@pytest.mark.slow
+def test_past_the_channel_expiry_a_reply_daphne_did_not_take_is_lost_and_daphne_says_so():
+    # Deviation C21, on the reply channels: a stopped daphne, as one that
+    # stopped polling them, for longer than the 3 s expiry.
+    stack = start(env=SHORT_EXPIRY)
+    try:
+        alice, bob = join(stack, 'f-reply'), join(stack, 'f-reply')
+        layer = RedisChannelLayer(hosts=['redis://127.0.0.1:%d' % stack.redis_port], expiry=SHORT_EXPIRY_SECONDS)
+        members = layer.group_channels('chat-f-reply')
+        stack.daphne.signal(signal.SIGSTOP)
+        try:
+            layer.send('websocket.receive', {'reply_channel': members[0], 'path': '/chat/f-reply/', 'order': 1,
+                                             'text': json.dumps({'handle': 'alice', 'message': 'unheard'})})
+            wait_for(lambda: all(queued(stack, member) == 1 for member in members), 15, 'both replies')
+            gone = past_the_librarys_list(stack)
+            wait_for(lambda: gone() and not messages_in_redis(stack), 10, 'the replies to expire',
+                     seen=lambda: repr(messages_in_redis(stack)))
+        finally:
+            stack.daphne.signal(signal.SIGCONT)
+        warned = ['channel %s: message expired unhandled, after the 3 s channel expiry: '
+                  'a reply daphne never took, which never reached its socket' % member for member in members]
+        wait_for(lambda: all(line in stack.daphne.output() for line in warned), 10, 'the warnings',
+                 seen=stack.daphne.output)
+        # Stored, and heard by nobody; the room chats on.
+        assert texts_in_db(stack, 'f-reply') == ['unheard']
+        assert silent(alice) and silent(bob)
+        say(bob, 'bob', 'after')
+        assert drain(alice) == drain(bob) == ['after']
     finally:
         stop_and_print_logs(stack)
 

@@ -3,7 +3,8 @@ Deviation C17 (vikander/layers.py): the layer over two real redis-servers,
 sent to as daphne does and received from as runworker does (a blocking
 receive, again and again). Deviation C19: the traced layer tells the trace
 what it did, on a real redis-server. Deviation C20: a group send says at
-WARNING which members it dropped at capacity.
+WARNING which members it dropped at capacity; C21: a receive says which
+messages it found expired.
 """
 import json
 import logging
@@ -78,6 +79,30 @@ def test_a_group_send_logs_the_members_it_drops_at_capacity_and_reaches_the_rest
     assert layer.receive([full]) == (None, None)
     assert [r.getMessage() for r in caplog.records] == [
         'group chat-room: message dropped for 1 member(s) whose reply channel is full: websocket.send!full']
+
+
+@pytest.mark.parametrize('kind', ['RedisChannelLayer', 'ShardedRedisChannelLayer', 'TracedRedisChannelLayer'])
+def test_a_receive_logs_each_message_it_finds_expired_and_returns_the_next(two_shards, kind, caplog):
+    # Deviation C21, the layer's own "expiry" option set to 1 s.
+    layer = getattr(layers, kind)(hosts=two_shards[:1], expiry=1)
+    server = redis.StrictRedis.from_url(two_shards[0])
+    reply = 'websocket.send!gone'
+    layer.send('websocket.receive', {'text': 'stale'})
+    layer.send(reply, {'text': 'stale reply'})
+    # Where asgi_redis 1.0.0 removes the lists, one second after their
+    # messages expire: nothing would be left to find.
+    server.set('sentinel', 1, ex=2)
+    wait_for(lambda: not server.exists('sentinel'), 10, "asgi_redis's lists to expire")
+    assert server.llen('asgi:websocket.receive') == server.llen('asgi:' + reply) == 1
+    layer.send('websocket.receive', {'text': 'fresh'})
+    with caplog.at_level(logging.WARNING, logger='vikander.layers'):
+        assert layer.receive(['websocket.receive'], block=True) == ('websocket.receive', {'text': 'fresh'})
+        assert layer.receive([reply]) == (None, None)
+    assert [r.getMessage() for r in caplog.records] == [
+        'channel websocket.receive: message expired unhandled, after the 1 s channel expiry: '
+        'no runworker took it (a chat frame is never stored)',
+        'channel websocket.send!gone: message expired unhandled, after the 1 s channel expiry: '
+        'a reply daphne never took, which never reached its socket']
 
 
 def test_the_traced_layer_tells_each_hop_and_pairs_sent_with_received(two_shards):

@@ -110,9 +110,10 @@ STATIC_ROOT = os.environ.get('STATIC_ROOT', os.path.join(BASE_DIR, 'var', 'stati
 REDIS_URLS = os.environ.get('REDIS_URL', 'redis://localhost:6379').split()
 CHANNEL_LAYERS = {
     "default": {
-        # Deviations C20 and C17 (vikander/layers.py): asgi_redis's layer,
-        # logging what a group send drops at capacity; on several Redis
-        # servers, the same looking at every shard.
+        # Deviations C20, C21 and C17 (vikander/layers.py): asgi_redis's
+        # layer, logging what a group send drops at capacity and what a
+        # receive finds expired; on several Redis servers, the same looking
+        # at every shard.
         "BACKEND": "vikander.layers.RedisChannelLayer" if len(REDIS_URLS) == 1 else "vikander.layers.ShardedRedisChannelLayer",
         "CONFIG": {
             # Deviation C16: one URL, or several separated by spaces, which

@@ -1,0 +1,168 @@
+"""
+A real headless Chromium on a stack's pages, for the browser and cluster
+suites: the page's sockets watched from before any page script runs, the
+chat form filled in as a person would, and every wait going through
+harness.stack.wait_for, so that a wait that times out says what the page
+showed instead: its address, its text, its sockets, the console, and what
+the browser asked the network for and heard back. Needs Selenium (the
+tools' virtualenv).
+"""
+import json
+import shutil
+import tempfile
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.common.by import By
+
+from harness.stack import wait_for
+
+# Headless as root on a machine with no network but loopback: these keep
+# Chromium from phoning home and failing noisily. The proxies'
+# certificates are self-signed (ops/proxy).
+FLAGS = ('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+         '--disable-quic', '--no-first-run', '--disable-background-networking',
+         '--disable-component-update', '--disable-sync', '--window-size=1000,700',
+         '--ignore-certificate-errors')
+
+# Installed before any page script runs: remembers every WebSocket the page
+# opens, so a test can wait for "connected" instead of sleeping, and records
+# alert() calls, which every XSS payload would make if it ran.
+WATCH_SOCKETS = """
+window.__sockets = [];
+var Native = window.WebSocket;
+window.WebSocket = function (url, protocols) {
+    var sock = protocols === undefined ? new Native(url) : new Native(url, protocols);
+    window.__sockets.push(sock);
+    return sock;
+};
+['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'].forEach(function (name) {
+    window.WebSocket[name] = Native[name];
+});
+window.WebSocket.prototype = Native.prototype;
+window.__alerts = [];
+window.alert = function (text) { window.__alerts.push(String(text)); };
+"""
+
+
+class Browsers(object):
+    """Starts Chromiums, each with a profile of its own; `quit` ends them all."""
+
+    def __init__(self):
+        self.drivers, self.profiles = [], []
+
+    def __call__(self):
+        self.profiles.append(tempfile.mkdtemp(prefix='chromium-'))
+        options = webdriver.ChromeOptions()
+        options.binary_location = shutil.which('chromium') or '/usr/bin/chromium'
+        for flag in FLAGS + ('--user-data-dir=' + self.profiles[-1],):
+            options.add_argument(flag)
+        # The console, and the network as the DevTools protocol reports it.
+        options.set_capability('goog:loggingPrefs', {'browser': 'ALL', 'performance': 'ALL'})
+        service = Service(shutil.which('chromedriver') or '/usr/bin/chromedriver')
+        driver = webdriver.Chrome(options=options, service=service)
+        driver.set_page_load_timeout(30)
+        self.drivers.append(driver)
+        return driver
+
+    def quit(self):
+        for driver in self.drivers:
+            driver.quit()
+        for profile in self.profiles:
+            shutil.rmtree(profile, ignore_errors=True)
+
+
+def open_page(browsers, url):
+    page = browsers()
+    page.execute_cdp_cmd('Page.addScriptToEvaluateOnNewDocument', {'source': WATCH_SOCKETS})
+    try:
+        page.get(url)
+    except WebDriverException as error:
+        raise RuntimeError('the browser did not load %s: %s\n  %s' % (url, error.msg, describe(page)))
+    return page
+
+
+def open_room(browsers, stack, label):
+    page = open_page(browsers, '%s/chat/%s/' % (stack.url, label))
+    wait_connected(page)
+    return page
+
+
+def sockets(page):
+    """[(url, readyState)] of every WebSocket the page opened, oldest first."""
+    return [tuple(s) for s in page.execute_script(
+        'return (window.__sockets || []).map(function (s) { return [s.url, s.readyState]; });')]
+
+
+def wait_sockets(page, count, timeout=30):
+    """Until the page has opened `count` sockets and its newest is open."""
+    wait_for(lambda: len(sockets(page)) >= count and sockets(page)[-1][1] == 1, timeout,
+             '%d socket(s) opened by the page, the newest open' % count, seen=lambda: describe(page))
+
+
+def wait_connected(page, timeout=30):
+    wait_sockets(page, 1, timeout)
+
+
+def say(page, handle, message):
+    handle_input = page.find_element(By.ID, 'handle')
+    handle_input.clear()
+    handle_input.send_keys(handle)
+    page.find_element(By.ID, 'message').send_keys(message)
+    page.find_element(By.ID, 'go').click()
+
+
+def rows(page):
+    cells = page.execute_script(
+        "return $('#chat tr').map(function () {"
+        "  var td = $(this).find('td'); return td.length === 3 ? [td.map(function () {"
+        "    return $(this).text(); }).get()] : null; }).get();")
+    return [tuple(row) for row in cells]
+
+
+def messages(page):
+    return [row[1:] for row in rows(page)]
+
+
+def wait_messages(page, expected, timeout=15):
+    wait_for(lambda: messages(page) == expected, timeout, 'the page to show %r' % (expected,),
+             seen=lambda: describe(page))
+
+
+def severe(page):
+    # Chromium asks for /favicon.ico on its own; the post ships none, and that
+    # 404 is the browser's request, not the page's.
+    return [entry['message'] for entry in page.get_log('browser')
+            if entry['level'] == 'SEVERE' and '/favicon.ico ' not in entry['message']]
+
+
+# What describe() keeps of the DevTools network events: a request, its
+# answer, its failure, and a socket's handshake and close.
+NETWORK = {
+    'Network.requestWillBeSent': lambda p: '%s %s' % (p['request']['method'], p['request']['url']),
+    'Network.responseReceived': lambda p: '%s %s' % (p['response']['status'], p['response']['url']),
+    'Network.loadingFailed': lambda p: 'failed %s%s' % (p.get('errorText'), ' (canceled)' if p.get('canceled') else ''),
+    'Network.webSocketCreated': lambda p: 'socket %s' % p['url'],
+    'Network.webSocketHandshakeResponseReceived': lambda p: 'socket answered %s' % p['response']['status'],
+    'Network.webSocketClosed': lambda _: 'socket closed',
+    'Network.webSocketFrameError': lambda p: 'socket error %s' % p.get('errorMessage'),
+}
+
+
+def describe(page):
+    """What a person would see of the page, and what the browser did for it."""
+    try:
+        state = page.execute_script(
+            'return [location.href, document.title, document.readyState,'
+            ' (document.body ? document.body.innerText : "").slice(0, 300)];')
+        seen = ['address %s, title %r, %s; text %r' % tuple(state),
+                'sockets %r' % (sockets(page),)]
+    except Exception as error:  # a page that cannot run a script is news too
+        seen = ['no script ran on the page: %r' % error]
+    seen += ['console %s %s' % (entry['level'], entry['message']) for entry in page.get_log('browser')]
+    for entry in page.get_log('performance'):
+        event = json.loads(entry['message'])['message']
+        if event['method'] in NETWORK:
+            seen.append('network %s' % NETWORK[event['method']](event['params']))
+    return '\n  '.join(seen)

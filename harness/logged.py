@@ -1,0 +1,57 @@
+"""
+What the stacks' logs say they lost, read in one place for the benchmark
+and the comparison's load scenarios, so that a loss a stack logged is
+classed as logged in both. The replica's layer logs at WARNING each group
+send that skipped members at a full reply channel (deviation C20) and each
+message a receive found expired (C21); the modern port logs neither kind,
+having no capacity and no expiry. Valid Python 3.5, standard library only.
+"""
+import re
+
+DROPPED = re.compile(r'message dropped for (\d+) member\(s\) whose reply channel is full')
+EXPIRED = re.compile(r'channel (\S+): message expired unhandled')
+
+# A loss as a client saw it, and its class once the logs account for it.
+SILENT = 'stored, not delivered within the drain, no error'
+NEVER_STORED = 'never stored, no error'
+ACCOUNTED = (
+    (SILENT, 'dropped', 'stored, dropped at a full reply channel, WARNING logged'),
+    (SILENT, 'expired replies', 'stored, expired in a reply channel, WARNING logged'),
+    (NEVER_STORED, 'expired frames', 'never stored, expired waiting for a runworker, WARNING logged'),
+)
+LOGGED = set(logged for _, _, logged in ACCOUNTED)
+
+
+def losses(logs):
+    """What the logs say was lost: deliveries dropped at a full reply
+    channel, replies and frames (every other channel) found expired."""
+    expired = EXPIRED.findall(logs)
+    return {'dropped': sum(int(n) for n in DROPPED.findall(logs)),
+            'expired replies': sum(1 for channel in expired if '!' in channel),
+            'expired frames': sum(1 for channel in expired if '!' not in channel)}
+
+
+def account(lost, logs):
+    """`lost` ({class: count} as the clients saw it) with what the logs
+    account for moved to its logged class: a logged loss is one the clients
+    saw, so it never adds to the count."""
+    lost, found = dict(lost), losses(logs)
+    for seen, kind, logged in ACCOUNTED:
+        n = min(found[kind], lost.get(seen, 0))
+        if n:
+            lost[logged] = lost.get(logged, 0) + n
+            lost[seen] -= n
+            if not lost[seen]:
+                del lost[seen]
+    return lost
+
+
+def outcome(counted):
+    """What the members of a loaded room observed, as a class, not a timing."""
+    if counted['close_codes']:
+        return 'senders closed with ' + ', '.join(sorted(counted['close_codes']))
+    if not counted['lost_total']:
+        return 'everything delivered'
+    if set(counted['lost']) <= LOGGED:
+        return 'some lost, each logged at WARNING'
+    return 'some lost silently'
