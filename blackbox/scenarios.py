@@ -314,14 +314,24 @@ def many_senders_while_the_worker_is_busy(stack):
     return crowd(stack, clients=10, each=20, paused=stack.workers)
 
 
+# What a loaded room shows depends on this machine's speed: how many frames
+# a second one runworker stores decides whether 100 msg/s fills the
+# replica's websocket.receive (seen both ways here, on one checkout).
+# `make bench` measures that; the suite asserts what holds on any machine,
+# that no loss goes untold, and reports the outcome class beside it.
+MACHINE_BOUND = {'room_of_10_at_100_messages_a_second': 'outcome', 'room_of_10_at_300_messages_a_second': 'outcome'}
+
+
 def under_load(stack, rate):
     """Ten members of one room, each sending `rate` messages a second for
     4 s (the benchmark's clients, bench/load.py): the outcome class, with
     what the stack's logs account for classed as logged, as `make bench`
-    classes it (harness/logged.py)."""
+    classes it (harness/logged.py), and whether every loss was told (a
+    close code or a WARNING line)."""
     counted = asyncio.run(load.run(load.Load('room', 1, 10, rate, 4), stack, {}))
     counted['lost'] = account(counted['lost'], stack.logs())
-    return {'outcome': outcome(counted)}
+    seen = outcome(counted)
+    return {'outcome': seen, 'every loss told': seen != 'some lost silently'}
 
 
 @scenario
