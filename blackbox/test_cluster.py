@@ -10,7 +10,8 @@ import zlib
 
 import pytest
 
-from harness.browser import describe, open_room, say as type_message, wait_messages
+from harness.browser import describe, open_room, say as type_message, sockets, wait_messages, wait_settled, \
+    wait_sockets
 from harness.client import fresh_label, frames, history, join, next_event, rows, say
 from harness.cluster import Cluster
 from harness.stack import selected, wait_for
@@ -143,6 +144,10 @@ def test_a_crashed_daphne_comes_back_and_the_browser_reconnects(cluster, browser
              seen=lambda: describe(page))
     wait_for(lambda: cluster.restarts(held[0]) > restarts and cluster.healthy(held[0]), 60,
              'the restart policy to bring %s back' % held[0])
+    # The restarted container's interface, configured, cannot cut the page's
+    # socket short any more; the page's newest socket is open.
+    wait_settled()
+    wait_sockets(page, len(sockets(page)))
     type_message(page, 'browser', 'after the crash')
     wait_messages(page, [('browser', 'after the crash')], 20)
     assert rows(cluster, label) == [('browser', 'after the crash')]

@@ -8,8 +8,10 @@ the browser asked the network for and heard back. Needs Selenium (the
 tools' virtualenv).
 """
 import json
+import os
 import shutil
 import tempfile
+import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -73,7 +75,57 @@ class Browsers(object):
             shutil.rmtree(profile, ignore_errors=True)
 
 
+def unsettled_interfaces():
+    """The host's interfaces that are up but have not finished configuring
+    their IPv6 addresses: none yet, or one still tentative (duplicate
+    address detection). Chromium fails every request in flight with
+    ERR_NETWORK_CHANGED when an address appears on any interface, loopback
+    requests too, and each container Docker starts or restarts brings a veth
+    that gets its link-local address a second or so after it comes up: a
+    page opened just after a cluster test restarted a container was cut
+    short 4 ms after the new veth's address appeared (README, "On several
+    machines")."""
+    addresses = {}
+    if os.path.exists('/proc/net/if_inet6'):
+        with open('/proc/net/if_inet6') as table:
+            for line in table:
+                fields = line.split()
+                addresses.setdefault(fields[5], []).append(int(fields[4], 16))
+    unsettled = []
+    for name in os.listdir('/sys/class/net'):
+        if read('/sys/class/net/%s/operstate' % name) != 'up' or not addresses_expected(name):
+            continue
+        flags = addresses.get(name, [])
+        if not flags or any(flag & IFA_F_TENTATIVE for flag in flags):
+            unsettled.append(name)
+    return sorted(unsettled)
+
+
+IFA_F_TENTATIVE = 0x40
+
+
+def addresses_expected(name):
+    conf = '/proc/sys/net/ipv6/conf/%s/' % name
+    return read(conf + 'disable_ipv6') == '0' and read(conf + 'addr_gen_mode') != '1'
+
+
+def read(path):
+    try:
+        with open(path) as source:
+            return source.read().strip()
+    except OSError:
+        return None
+
+
+def wait_settled():
+    """Until no interface of the host is configuring an address, so that a
+    navigation is not cut short by one (ERR_NETWORK_CHANGED)."""
+    wait_for(lambda: not unsettled_interfaces(), 30, "the host's interfaces to finish configuring",
+             seen=lambda: 'still configuring: %s' % ' '.join(unsettled_interfaces()))
+
+
 def open_page(browsers, url):
+    wait_settled()
     page = browsers()
     page.execute_cdp_cmd('Page.addScriptToEvaluateOnNewDocument', {'source': WATCH_SOCKETS})
     try:
@@ -150,6 +202,11 @@ NETWORK = {
 }
 
 
+def clock(milliseconds):
+    """The time of day of a browser log entry, to the millisecond (UTC)."""
+    return time.strftime('%H:%M:%S', time.gmtime(milliseconds / 1000)) + '.%03d' % (milliseconds % 1000)
+
+
 def describe(page):
     """What a person would see of the page, and what the browser did for it."""
     try:
@@ -160,9 +217,10 @@ def describe(page):
                 'sockets %r' % (sockets(page),)]
     except Exception as error:  # a page that cannot run a script is news too
         seen = ['no script ran on the page: %r' % error]
-    seen += ['console %s %s' % (entry['level'], entry['message']) for entry in page.get_log('browser')]
+    seen += ['%s console %s %s' % (clock(entry['timestamp']), entry['level'], entry['message'])
+             for entry in page.get_log('browser')]
     for entry in page.get_log('performance'):
         event = json.loads(entry['message'])['message']
         if event['method'] in NETWORK:
-            seen.append('network %s' % NETWORK[event['method']](event['params']))
+            seen.append('%s network %s' % (clock(entry['timestamp']), NETWORK[event['method']](event['params'])))
     return '\n  '.join(seen)
