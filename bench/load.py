@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 import random
-import re
 import time
 import uuid
 from collections import Counter

@@ -14,8 +14,8 @@ import tempfile
 import time
 
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 from harness.stack import wait_for
