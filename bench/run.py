@@ -176,8 +176,8 @@ def measure(system, load):
     running = dict(SYSTEMS, **dict(TUNING, **CLUSTERS))[system]()
     try:
         result = asyncio.run(run(load, running, running.pids()))
-        logs = running.logs()
-        result['lost'], result['logged'] = account(result['lost'], logs), losses(logs)
+        result['logged'] = losses(running.logs())
+        result['lost'] = account(result['lost'], result['logged'])
     finally:
         running.stop()
     result['system'] = system

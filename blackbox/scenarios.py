@@ -19,7 +19,7 @@ import websocket
 
 from bench import load
 from harness.client import connect, frames, fresh_label, get, history, join, next_event, say
-from harness.logged import account, outcome
+from harness.logged import LOST_SILENTLY, account, losses, outcome
 
 SCENARIOS = []
 NO_WORKER = {'applies': 'no: this stack has no worker processes'}
@@ -329,9 +329,9 @@ def under_load(stack, rate):
     classes it (harness/logged.py), and whether every loss was told (a
     close code or a WARNING line)."""
     counted = asyncio.run(load.run(load.Load('room', 1, 10, rate, 4), stack, {}))
-    counted['lost'] = account(counted['lost'], stack.logs())
+    counted['lost'] = account(counted['lost'], losses(stack.logs()))
     seen = outcome(counted)
-    return {'outcome': seen, 'every loss told': seen != 'some lost silently'}
+    return {'outcome': seen, 'every loss told': seen != LOST_SILENTLY}
 
 
 @scenario

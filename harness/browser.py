@@ -75,6 +75,9 @@ class Browsers(object):
             shutil.rmtree(profile, ignore_errors=True)
 
 
+IFA_F_TENTATIVE = 0x40
+
+
 def unsettled_interfaces():
     """The host's interfaces that are up but have not finished configuring
     their IPv6 addresses: none yet, or one still tentative (duplicate
@@ -99,9 +102,6 @@ def unsettled_interfaces():
         if not flags or any(flag & IFA_F_TENTATIVE for flag in flags):
             unsettled.append(name)
     return sorted(unsettled)
-
-
-IFA_F_TENTATIVE = 0x40
 
 
 def addresses_expected(name):
@@ -149,8 +149,11 @@ def sockets(page):
 
 def wait_sockets(page, count, timeout=30):
     """Until the page has opened `count` sockets and its newest is open."""
-    wait_for(lambda: len(sockets(page)) >= count and sockets(page)[-1][1] == 1, timeout,
-             '%d socket(s) opened by the page, the newest open' % count, seen=lambda: describe(page))
+    def opened():
+        found = sockets(page)
+        return len(found) >= count and found[-1][1] == 1
+    wait_for(opened, timeout, '%d socket(s) opened by the page, the newest open' % count,
+             seen=lambda: describe(page))
 
 
 def wait_connected(page, timeout=30):

@@ -20,6 +20,7 @@ ACCOUNTED = (
     (NEVER_STORED, 'expired frames', 'never stored, expired waiting for a runworker, WARNING logged'),
 )
 LOGGED = set(logged for _, _, logged in ACCOUNTED)
+LOST_SILENTLY = 'some lost silently'
 
 
 def losses(logs):
@@ -31,11 +32,11 @@ def losses(logs):
             'expired frames': sum(1 for channel in expired if '!' not in channel)}
 
 
-def account(lost, logs):
+def account(lost, found):
     """`lost` ({class: count} as the clients saw it) with what the logs
-    account for moved to its logged class: a logged loss is one the clients
-    saw, so it never adds to the count."""
-    lost, found = dict(lost), losses(logs)
+    said was lost (`found`, from losses()) moved to its logged class: a
+    logged loss is one the clients saw, so it never adds to the count."""
+    lost = dict(lost)
     for seen, kind, logged in ACCOUNTED:
         n = min(found[kind], lost.get(seen, 0))
         if n:
@@ -54,4 +55,4 @@ def outcome(counted):
         return 'everything delivered'
     if set(counted['lost']) <= LOGGED:
         return 'some lost, each logged at WARNING'
-    return 'some lost silently'
+    return LOST_SILENTLY
