@@ -1,7 +1,7 @@
 # The legacy stack on the CPython the post used (3.5): the Procfile's
 # commands (`make run` proves them on a machine without Docker). BASE is
-# the official image; setup/stand-in-images makes one from Debian's
-# packages where no registry answers (README.md, "On several machines").
+# the official image; ops/stand-in-images makes one from Debian's
+# packages where no registry answers (docs/cluster.md).
 # The full python image has gcc, which Twisted, zope.interface and
 # msgpack-python need to build from their 2017 sdists.
 ARG BASE=python:3.5.10-buster
@@ -10,8 +10,9 @@ FROM ${BASE}
 RUN useradd --create-home --uid 1000 chat
 WORKDIR /app
 
-COPY requirements-bootstrap.txt requirements-legacy.txt ./
-RUN pip install -q -r requirements-bootstrap.txt \
+COPY requirements/bootstrap.txt requirements/
+COPY requirements-legacy.txt ./
+RUN pip install -q -r requirements/bootstrap.txt \
  && pip install -q --no-deps -r requirements-legacy.txt \
  && pip check
 
@@ -21,7 +22,8 @@ COPY vikander vikander/
 COPY chat chat/
 COPY templates templates/
 COPY static static/
-COPY ops/respawn ops/healthcheck ops/
+# The cluster's settings and sharded layer (docker-compose.yml).
+COPY ops/respawn ops/healthcheck ops/cluster_settings.py ops/sharded.py ops/
 # collectstatic fills STATIC_ROOT, the volume the proxy serves.
 RUN mkdir -p var static-collected && chown chat var static-collected
 USER chat

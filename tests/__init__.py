@@ -1,2 +1,2 @@
 # The replica's own tests (legacy interpreter). A package, so pytest puts the
-# repository root on sys.path and `harness`, `qa` and `tests.fixtures` import.
+# repository root on sys.path and `lab` (the harness, the variants) imports.

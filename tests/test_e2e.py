@@ -9,8 +9,8 @@ import pytest
 import websocket
 
 from chat.consumers import MAX_HANDLE, MAX_MESSAGE
-from harness.client import join, rows, say, silent
-from harness.stack import Stack
+from lab.harness.client import join, rows, say, silent
+from lab.harness.stack import Stack
 
 
 @pytest.fixture(scope='module')

@@ -22,14 +22,14 @@ import redis
 import websocket
 from asgi_redis import RedisChannelLayer
 
-from harness.client import frames, join, rows, say, silent
-from harness.stack import Stack, fixture_settings, wait_for
+from lab.harness.client import frames, join, rows, say, silent
+from lab.harness.stack import Stack, variant, wait_for
 
 # The replica's settings with a 3 s channel expiry instead of asgi_redis's 60 s.
-SHORT_EXPIRY = fixture_settings('short_expiry_settings')
+SHORT_EXPIRY = variant('short_expiry')
 SHORT_EXPIRY_SECONDS = 3
 # And with room for 2 messages in each reply channel instead of 100.
-SMALL_REPLY_CHANNELS = fixture_settings('small_reply_settings')
+SMALL_REPLY_CHANNELS = variant('small_reply')
 
 
 def start(**kwargs):
@@ -145,7 +145,7 @@ def messages_in_redis(stack):
 @pytest.mark.slow
 def test_past_the_channel_expiry_a_waiting_frame_is_lost_and_the_runworker_says_so():
     # Deviation C21. CHANNEL_LAYERS CONFIG "expiry" set to 3 s by
-    # tests/fixtures/short_expiry_settings.py; every process of the stack
+    # lab/variants/short_expiry.py; every process of the stack
     # (daphne too) reads it.
     stack = start(env=SHORT_EXPIRY)
     try:

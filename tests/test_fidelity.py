@@ -1,13 +1,15 @@
 """
 `make fidelity`: every hunk between the post's code (docs/post.md) and the
-replica names its ledger entry, and docs/fidelity.md is the current report.
+replica names its ledger entry, and docs/generated/fidelity.md is the current
+report.
 """
 import io
 import os
 
 import pytest
 
-from qa import fidelity
+from lab.harness.post import ROOT, Snippet, read
+from lab.qa import fidelity
 
 
 def test_every_hunk_names_a_ledger_entry():
@@ -28,6 +30,6 @@ def test_the_committed_report_is_current():
 
 def test_an_unmarked_change_is_caught(tmpdir):
     # The check itself can fail: a post line changed with no marker above it.
-    snippet = fidelity.Snippet(99, 'chat/routing.py', None,
-                               fidelity.read(os.path.join(fidelity.ROOT, 'chat', 'routing.py')).replace('ws_receive)', 'ws_other)'))
+    snippet = Snippet(99, 'chat/routing.py', None,
+                      read(os.path.join(ROOT, 'chat', 'routing.py')).replace('ws_receive)', 'ws_other)'))
     assert [hunk.ids for hunk in fidelity.hunks(snippet)] == [[]]

@@ -1,10 +1,11 @@
 """
-Deviation C17 (vikander/layers.py): the layer over two real redis-servers,
-sent to as daphne does and received from as runworker does (a blocking
-receive, again and again). Deviation C19: the traced layer tells the trace
-what it did, on a real redis-server. Deviation C20: a group send says at
-WARNING which members it dropped at capacity; C21: a receive says which
-messages it found expired.
+The channel layers on real redis-servers. Deviation C17 (ops/sharded.py,
+the cluster's): the layer over two, sent to as daphne does and received
+from as runworker does (a blocking receive, again and again). Deviation
+C20 (vikander/layers.py): a group send says at WARNING which members it
+dropped at capacity; C21: a receive says which messages it found expired;
+the cluster's and the told trace's layers (lab/tracing/layers.py) too. The
+told trace's layer tells the trace what it did.
 """
 import json
 import logging
@@ -16,9 +17,12 @@ import pytest
 import redis
 from asgi_redis import RedisChannelLayer
 
-from harness.stack import free_port, port_open, redis_server, wait_for
-from vikander import layers
-from vikander.layers import TRACE_CHANNEL, ShardedRedisChannelLayer, TracedRedisChannelLayer
+from lab.harness.stack import free_port, port_open, redis_server, wait_for
+from lab.tracing.layers import TRACE_CHANNEL, TracedRedisChannelLayer
+from ops.sharded import ShardedRedisChannelLayer
+from vikander.layers import RedisChannelLayer as ReplicaLayer
+
+LAYERS = {'replica': ReplicaLayer, 'sharded': ShardedRedisChannelLayer, 'told': TracedRedisChannelLayer}
 
 
 @pytest.fixture
@@ -63,10 +67,10 @@ def test_every_blocking_receive_finds_a_message_on_either_shard(two_shards):
     assert [message['text'] for _, message in received if message] == sent
 
 
-@pytest.mark.parametrize('kind', ['RedisChannelLayer', 'ShardedRedisChannelLayer', 'TracedRedisChannelLayer'])
+@pytest.mark.parametrize('kind', sorted(LAYERS))
 def test_a_group_send_logs_the_members_it_drops_at_capacity_and_reaches_the_rest(two_shards, kind, caplog):
     # A reply channel holding as many messages as daphne lets wait.
-    layer = getattr(layers, kind)(hosts=two_shards[:1], channel_capacity={'websocket.send*': 2})
+    layer = LAYERS[kind](hosts=two_shards[:1], channel_capacity={'websocket.send*': 2})
     full, free = 'websocket.send!full', 'websocket.send!free'
     layer.group_add('chat-room', full)
     layer.group_add('chat-room', free)
@@ -81,10 +85,10 @@ def test_a_group_send_logs_the_members_it_drops_at_capacity_and_reaches_the_rest
         'group chat-room: message dropped for 1 member(s) whose reply channel is full: websocket.send!full']
 
 
-@pytest.mark.parametrize('kind', ['RedisChannelLayer', 'ShardedRedisChannelLayer', 'TracedRedisChannelLayer'])
+@pytest.mark.parametrize('kind', sorted(LAYERS))
 def test_a_receive_logs_each_message_it_finds_expired_and_returns_the_next(two_shards, kind, caplog):
     # Deviation C21, the layer's own "expiry" option set to 1 s.
-    layer = getattr(layers, kind)(hosts=two_shards[:1], expiry=1)
+    layer = LAYERS[kind](hosts=two_shards[:1], expiry=1)
     server = redis.StrictRedis.from_url(two_shards[0])
     reply = 'websocket.send!gone'
     layer.send('websocket.receive', {'text': 'stale'})
@@ -125,7 +129,7 @@ def test_the_traced_layer_tells_each_hop_and_pairs_sent_with_received(two_shards
     def told():
         published = trace.get_message(timeout=0.1)
         if published:
-            events.extend(json.loads(published['data'].decode())['events'])
+            events.extend(json.loads(str(published['data'], 'utf-8'))['events'])
         return len(events) >= 9
     wait_for(told, 15, 'the trace events')
     # In the order they happened, the group send told after its members' sends.

@@ -11,9 +11,9 @@ from urllib.request import urlopen
 import pytest
 import websocket
 
-from harness.client import join, rows, say, silent
-from harness.stack import wait_for
-from qa.fidelity import post_as_printed
+from lab.harness.client import join, rows, say, silent
+from lab.harness.stack import wait_for
+from lab.harness.post import post_as_printed
 
 
 @pytest.fixture(scope='module')

@@ -10,7 +10,7 @@ import sys
 import pytest
 import websocket
 
-from harness.stack import Stack
+from lab.harness.stack import Stack
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KEY = 'a-long-and-random-production-key-' + 'q7Zx9Lm2Pw4Rt6Yv8Bn0Cs3Df5Gh1Jk'

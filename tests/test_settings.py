@@ -8,7 +8,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def setting(name, **env):
     environ = dict(os.environ, DJANGO_SETTINGS_MODULE='vikander.settings')
     environ.pop('SECRET_KEY', None)
-    environ.pop('CHANNEL_TRACE', None)
     environ.update(env)
     return subprocess.check_output(
         [sys.executable, '-c', 'from django.conf import settings; print(settings.%s)' % name],
@@ -30,17 +29,25 @@ def test_redis_url_sets_the_channel_layer_host():
     assert hosts == "['redis://127.0.0.1:7000']"
 
 
-def test_several_redis_urls_shard_the_channel_layer():
-    # Deviation C16: the cluster's two shards.
-    hosts = setting('CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]', REDIS_URL='redis://redis1:6379 redis://redis2:6379')
-    assert hosts == "['redis://redis1:6379', 'redis://redis2:6379']"
+def test_the_posts_layer_stands_then_the_replica_names_its_own():
+    # Deviations C20 and C21, after the post's CHANNEL_LAYERS as printed.
+    with open(os.path.join(ROOT, 'vikander', 'settings.py')) as settings:
+        text = settings.read()
+    posts, replicas = text.index('"BACKEND": "asgi_redis.RedisChannelLayer",'), text.index(
+        'CHANNEL_LAYERS["default"]["BACKEND"] = "vikander.layers.RedisChannelLayer"')
+    assert posts < replicas
+    assert setting('CHANNEL_LAYERS["default"]["BACKEND"]') == 'vikander.layers.RedisChannelLayer'
+    # The settings pick nothing from a tool's flag.
+    assert 'TRACE' not in text
 
 
-def test_one_redis_keeps_the_posts_layer_and_several_the_sharded_one():
-    # Deviation C17.
-    backend = 'CHANNEL_LAYERS["default"]["BACKEND"]'
-    assert setting(backend, REDIS_URL='redis://127.0.0.1:7000') == 'vikander.layers.RedisChannelLayer'
-    assert setting(backend, REDIS_URL='redis://redis1:6379 redis://redis2:6379') == 'vikander.layers.ShardedRedisChannelLayer'
+def test_the_cluster_shards_the_layer_over_every_redis_url():
+    # Deviations C16 and C17: ops/cluster_settings.py, the post's settings otherwise.
+    cluster = dict(DJANGO_SETTINGS_MODULE='ops.cluster_settings', REDIS_URL='redis://redis1:6379 redis://redis2:6379')
+    assert setting('CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]', **cluster) == \
+        "['redis://redis1:6379', 'redis://redis2:6379']"
+    assert setting('CHANNEL_LAYERS["default"]["BACKEND"]', **cluster) == 'ops.sharded.ShardedRedisChannelLayer'
+    assert setting('CHANNEL_LAYERS["default"]["ROUTING"]', **cluster) == 'chat.routing.channel_routing'
 
 
 def test_conn_max_age_keeps_database_connections():
@@ -49,11 +56,8 @@ def test_conn_max_age_keeps_database_connections():
     assert setting('DATABASES["default"]["CONN_MAX_AGE"]', CONN_MAX_AGE='60') == '60'
 
 
-def test_channel_trace_tells_the_trace_from_the_same_layer_and_sessions():
-    # Deviation C19: `make run` sets CHANNEL_TRACE=1 for `make trace`.
-    backend, one, two = 'CHANNEL_LAYERS["default"]["BACKEND"]', 'redis://127.0.0.1:7000', 'redis://a:1 redis://b:2'
-    assert setting(backend, CHANNEL_TRACE='1', REDIS_URL=one) == 'vikander.layers.TracedRedisChannelLayer'
-    assert setting(backend, CHANNEL_TRACE='1', REDIS_URL=two) == 'vikander.layers.TracedShardedRedisChannelLayer'
-    assert setting(backend, CHANNEL_TRACE='0', REDIS_URL=one) == 'vikander.layers.RedisChannelLayer'
-    assert setting('CHANNEL_SESSION_ENGINE', CHANNEL_TRACE='1') == 'vikander.sessions'
-    assert setting('SESSION_ENGINE', CHANNEL_TRACE='1') == 'django.contrib.sessions.backends.db'
+def test_the_told_trace_brings_its_own_settings_over_the_posts():
+    told = dict(DJANGO_SETTINGS_MODULE='lab.variants.told_trace')
+    assert setting('CHANNEL_LAYERS["default"]["BACKEND"]', **told) == 'lab.tracing.layers.TracedRedisChannelLayer'
+    assert setting('CHANNEL_SESSION_ENGINE', **told) == 'lab.tracing.sessions'
+    assert setting('SESSION_ENGINE', **told) == 'django.contrib.sessions.backends.db'

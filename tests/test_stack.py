@@ -6,7 +6,7 @@ by name. A change to one without the other fails here.
 import io
 import os
 
-from harness.stack import ROOT, STACKS
+from lab.harness.stack import ROOT, STACKS
 
 
 def procfile(*path):

@@ -107,30 +107,19 @@ STATICFILES_DIRS = [os.path.join(BASE_DIR, 'static')]
 # DEBUG).
 STATIC_ROOT = os.environ.get('STATIC_ROOT', os.path.join(BASE_DIR, 'var', 'static'))
 
-REDIS_URLS = os.environ.get('REDIS_URL', 'redis://localhost:6379').split()
 CHANNEL_LAYERS = {
     "default": {
-        # Deviations C20, C21 and C17 (vikander/layers.py): asgi_redis's
-        # layer, logging what a group send drops at capacity and what a
-        # receive finds expired; on several Redis servers, the same looking
-        # at every shard.
-        "BACKEND": "vikander.layers.RedisChannelLayer" if len(REDIS_URLS) == 1 else "vikander.layers.ShardedRedisChannelLayer",
+        "BACKEND": "asgi_redis.RedisChannelLayer",
         "CONFIG": {
-            # Deviation C16: one URL, or several separated by spaces, which
-            # the layer shards over (the cluster's redis1 and redis2).
-            "hosts": REDIS_URLS,
+            "hosts": [os.environ.get('REDIS_URL', 'redis://localhost:6379')],
         },
         "ROUTING": "chat.routing.channel_routing",
     },
 }
-# Deviation C19: `make run` sets CHANNEL_TRACE=1 for `make trace`: the same
-# layer and Django's own sessions, also telling the trace what they do
-# (vikander/layers.py, vikander/sessions.py).
-if os.environ.get('CHANNEL_TRACE') == '1':
-    CHANNEL_LAYERS["default"]["BACKEND"] = (
-        "vikander.layers.TracedRedisChannelLayer" if len(REDIS_URLS) == 1
-        else "vikander.layers.TracedShardedRedisChannelLayer")
-    CHANNEL_SESSION_ENGINE = 'vikander.sessions'
+# Deviations C20 and C21 (vikander/layers.py): the same layer, saying at
+# WARNING what a group send drops at capacity and what a receive finds
+# expired.
+CHANNEL_LAYERS["default"]["BACKEND"] = "vikander.layers.RedisChannelLayer"
 
 # Deviation C9: the post's worker log shows the consumers' log.debug lines
 # ("chat connect room=..."), so in development the chat logger prints at

@@ -124,8 +124,8 @@ STATIC_ROOT = os.environ.get('STATIC_ROOT', os.path.join(REPO_ROOT, 'var', 'stat
 # The Pub/Sub layer, not RedisChannelLayer: a group_send is one PUBLISH and
 # Redis pushes it to every daphne with a member, where RedisChannelLayer's
 # receive loop makes four Redis round trips per message, one at a time, and
-# drops what waits beyond `capacity` (100) with only an INFO line. Under a
-# 300 msg/s room it delivered 14 % of the messages (docs/benchmarks.md).
+# drops what waits beyond `capacity` (100) with only an INFO line, which a
+# loaded room reaches (docs/performance.md).
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
@@ -136,11 +136,6 @@ CHANNEL_LAYERS = {
         },
     },
 }
-# `make run-modern` turns this on for `make trace` (vikander/layers.py): the
-# same layer, also telling the trace what happens inside daphne.
-if os.environ.get('CHANNEL_TRACE') == '1':
-    CHANNEL_LAYERS['default']['BACKEND'] = 'vikander.layers.TracedPubSubChannelLayer'
-
 # The consumers' log.debug lines ("chat connect room=...") print as in the
 # legacy worker log: the chat logger at DEBUG in development, message only;
 # production logs INFO and up (LOG_LEVEL overrides).

@@ -1,0 +1,64 @@
+"""
+`make trace` (lab/tracing/) as a running process beside a stack, and one
+chat message through it: shared by the trace's tests, its diagram
+(lab/tracing/diagram.py) and the benchmark's traced systems.
+"""
+import os
+import signal
+import subprocess
+import threading
+
+from lab.harness.client import frames, fresh_label, join, say
+from lab.harness.stack import ROOT, variant, wait_for
+
+
+def told(kind):
+    """The environment of a stack whose layer tells the trace what it does,
+    as `make run TRACE=told` and `make run-modern TRACE=told` start it."""
+    return variant('told_trace' if kind == 'legacy' else 'modern_told_trace')
+
+
+# The trace's own virtualenv, as `make trace` runs it: the standard library
+# and msgpack (requirements/trace.txt).
+PYTHON = os.path.join(ROOT, 'var', 'venv-trace', 'bin', 'python')
+
+
+def command(stack, *options):
+    """`python -m lab.tracing` for a stack that lab/harness/stack.py started."""
+    return [PYTHON, '-m', 'lab.tracing', '--stack', stack.kind, '--redis', stack.env['REDIS_URL']] + list(options)
+
+
+class Trace(object):
+    """The trace of a stack, its lines collected as they come."""
+
+    def __init__(self, stack, *options):
+        self.lines = []
+        self.process = subprocess.Popen(command(stack, *options), cwd=ROOT, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, universal_newlines=True)
+        self.reader = threading.Thread(target=self.read, daemon=True)
+        self.reader.start()
+        wait_for(lambda: self.lines, 15, 'the trace to start')
+
+    def read(self):
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip('\n'))
+
+    def stop(self):
+        self.process.send_signal(signal.SIGINT)  # Ctrl-C
+        self.process.wait(15)
+        self.reader.join(15)
+        return self.lines
+
+
+def chat(stack, trace, delivered):
+    """Two members, one message: the trace's lines once `delivered` of them
+    name deliveries (and the Ctrl-C summary after them)."""
+    label = fresh_label('trace')
+    alice, bob = join(stack, label), join(stack, label)
+    say(alice, 'alice', 'hello, trace')
+    assert frames(alice, 1) and frames(bob, 1)
+    wait_for(lambda: sum(delivered in line for line in trace.lines) >= 2, 15, 'two deliveries in the trace',
+             seen=lambda: '\n  '.join(trace.lines))
+    alice.close()
+    bob.close()
+    return label, trace.stop()

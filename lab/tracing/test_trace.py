@@ -1,0 +1,89 @@
+"""
+`make trace` against real stacks: a stack, the trace beside it, two
+members, one message; the trace must show its hops in order with the real
+channel names. Beside a plain stack, as `make run` starts it (read from
+MONITOR), on the replica and on the post's code as printed; beside the told
+trace's settings (`make run TRACE=told`); and on the modern port.
+"""
+
+import pytest
+
+from lab.harness.stack import Stack
+from lab.harness.post import post_as_printed
+from lab.harness.trace import Trace, chat, told
+from lab.tracing.monitor import arguments
+
+
+def flow_of(line):
+    fields = line.split()
+    return fields[3] if len(fields) > 3 else None
+
+
+def order(lines, *needles):
+    """The index of the first line holding each needle, each after the last."""
+    at, found = -1, []
+    for needle in needles:
+        at = next(i for i in range(at + 1, len(lines)) if needle in lines[i])
+        found.append(at)
+    return found
+
+
+@pytest.fixture
+def post_as_printed_stack():
+    with post_as_printed() as running:
+        yield running
+
+
+def check_legacy(stack, *options):
+    trace = Trace(stack, '--summary', *options)
+    label, lines = chat(stack, trace, 'delivered websocket.send!')
+    members = [line.rsplit(' ', 1)[1] for line in lines if 'group_add chat-%s ←' % label in line]
+    assert len(members) == 2 and all(m.startswith('websocket.send!') for m in members), lines
+    steps = ['→ websocket.receive path=/chat/%s/' % label, 'took websocket.receive',
+             'group send chat-%s (2 members)' % label]
+    if '--told' in options:  # only the layer's own telling sees the channel session
+        steps.insert(2, 'channel session load')
+    found = order(lines, *steps)
+    receive, took, fan_out = found[0], found[1], found[-1]
+    assert '"message": "hello, trace"' in lines[receive]
+    assert 'runworker' in lines[took]
+    flow = flow_of(lines[receive])
+    assert all(flow_of(lines[at]) == flow for at in found)
+    delivered = [line for line in lines[fan_out:] if flow_of(line) == flow and 'delivered' in line]
+    assert sorted(line.rsplit(' ', 1)[1] for line in delivered) == sorted(members), lines
+    assert all('daphne' in line for line in delivered)
+    summary = lines[lines.index('Per message:') + 1:]
+    assert any(line.startswith(flow + ' ') and 'websocket.receive' in line and 'fan-out 2' in line
+               for line in summary), summary
+
+
+def test_the_replica_as_make_run_starts_it_watched_from_monitor():
+    with Stack('legacy') as stack:
+        check_legacy(stack)
+
+
+def test_the_post_as_printed_watched_from_monitor(post_as_printed_stack):
+    check_legacy(post_as_printed_stack)
+
+
+def test_the_replica_told_by_its_layer():
+    with Stack('legacy', env=told('legacy')) as stack:
+        check_legacy(stack, '--told')
+
+
+def test_the_modern_port_told_by_its_layer():
+    with Stack('modern', env=told('modern')) as stack:
+        trace = Trace(stack, '--summary', '--told')
+        label, lines = chat(stack, trace, 'delivered chat.message')
+        members = [line.rsplit(' ', 1)[1] for line in lines if 'group_add chat-%s ←' % label in line]
+        assert len(members) == 2, lines
+        (send,) = order(lines, 'group_send chat-%s' % label)
+        assert 'hello, trace' in lines[send]
+        flow = flow_of(lines[send])
+        delivered = [line.split()[-5] for line in lines[send:] if flow_of(line) == flow and 'delivered' in line]
+        assert sorted(delivered) == sorted(members), lines
+
+
+def test_monitor_arguments_are_unescaped_to_the_bytes_sent():
+    # Redis prints non-printable bytes as \xNN, and escapes quotes and backslashes.
+    assert arguments(' "k\\x81\\"q\\\\z\\n" "second"') == [b'k\x81"q\\z\n', b'second']
