@@ -22,16 +22,16 @@ WITH_MODERN := PATH="$(CURDIR)/$(MODERN)/bin:$$PATH"
 # The modern port and the tools run on the machine's own CPython, 3.10 or newer.
 CURRENT_PYTHONS := 3.13 3.12 3.11 3.10
 # What must stay valid Python 3.5: the post's package, its tests, what they
-# run (the harness, the settings variants, the told trace's layers) and the
-# deployment's settings.
-PY35 := manage.py vikander chat tests lab/harness lab/variants lab/tracing ops/cluster_settings.py ops/sharded.py
+# run (the harness, the settings variants, the told trace's layers, the QA
+# drivers) and the cluster's settings.
+PY35 := manage.py vikander chat tests lab/harness lab/variants lab/tracing lab/qa ops/cluster_settings.py ops/sharded.py
 
 .PHONY: help run run-modern run-production run-modern-production test compare screenshots \
 	setup-legacy setup-modern packages migrate check-py35 assets trace trace-diagram cluster \
 	bench bench-cluster fidelity conformance
 .DELETE_ON_ERROR:
 
-help: ## this list
+help: ## every target, one line each
 	@awk -F':.*## ' '/^[a-z][a-z0-9-]*:.*## / {printf "make %-22s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # The post ran one runworker and Django's default CONN_MAX_AGE (0). What the

@@ -1,6 +1,6 @@
 """
 What goes wrong, and what survives, when a process of the legacy stack
-fails: real redis-server, daphne and runworker processes (harness/stack.py),
+fails: real redis-server, daphne and runworker processes (lab/harness/stack.py),
 real signals, real WebSocket clients. Every assertion is what was observed
 by running the fault, not what the documentation promises.
 

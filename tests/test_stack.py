@@ -1,5 +1,5 @@
 """
-The launcher (harness/stack.py) runs what users run: the Procfile's `web`
+The launcher (lab/harness/stack.py) runs what users run: the Procfile's `web`
 and `worker` lines (modern/Procfile's `web`), which the compose file runs
 by name. A change to one without the other fails here.
 """

@@ -1,6 +1,6 @@
 """
-The benchmark's report: docs/benchmarks.md (tables) and
-docs/bench-load.png (the plot), from artefacts/bench/results.json as bench/run.py wrote it.
+The benchmark's report: docs/generated/benchmarks.md (tables) and
+docs/generated/bench-load.png (the plot), from artefacts/bench/results.json as lab/bench/run.py wrote it.
 Every figure is the median of the repeats, with their range beside it.
 
     python -m lab.bench.report [RESULTS]
@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from lab.harness.stack import ROOT  # noqa: E402
 
-DOCS = os.path.join(ROOT, 'docs')
+DOCS = os.path.join(ROOT, 'docs', 'generated')
 # One room of 10, more messages a second each: the plots' x axis.
 SWEEP = ['quiet', 'busy', '200', '300']
 # One message a second from each member, more members.
@@ -79,7 +79,7 @@ def losses(runs):
 
 def logged_table(results, systems):
     """Per system, what its logs said it lost over every load of a repeat
-    (harness/logged.py), the median of the repeats with their range."""
+    (lab/harness/logged.py), the median of the repeats with their range."""
     totals = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
     for r in results:
         for kind, n in r.get('logged', {}).items():
@@ -150,44 +150,37 @@ def plot(runs, systems, loads, path):
 # What each figure is made of, found before any tuning: py-spy on the
 # running processes, Redis's INFO commandstats, and `make trace`'s
 # per-message breakdown (queued, in the consumer, fan-out, last delivery).
+# Why, in words: what the trace, py-spy and Redis's own counters showed
+# when these tables were first measured (docs/performance.md). The figures
+# are the tables'; none is typed here.
 CAUSES = """## Where the time goes
 
-- **Legacy, quiet room (the quiet table above).** `make trace` on one message (README, "Watch it
-  work"): 0.2 to 0.6 ms queued in `websocket.receive`, 4 to 6 ms in the consumer (the channel session loaded from
-  the database, the room queried, the row inserted and committed, then one `chansend` script per member for the
-  group send, each a Redis round trip), then 3 to 6 ms more until daphne delivers: daphne 1.0.2 polls Redis for replies
-  ("busy-loop synchronous mode"), every 10 ms while idle, one message per poll, with a Lua script over every open
-  reply channel. py-spy on a runworker under load: 28 % of its time waiting on Redis replies, 21 % in SQLite's
-  commit, 12 % loading the channel session.
-- **Legacy, 300 msg/s (1013).** Past 100 frames waiting in `websocket.receive`, daphne closes the sender with 1013.
-  At the CPU the stack spends per delivery where it keeps up, 3,000 deliveries a second need more than this
-  machine's two cores (the table under "Targets"): each delivery is a `chansend` script from the runworker and a
-  poll script plus a `GET` from daphne, each a Redis round trip, and each message a session load, a room query and
-  a commit. Meanwhile the runworkers wait on those round trips and on SQLite, whose commits take the whole database
-  file in turn. The database's settings (`+wal`, `+sync`, `+persistent`) move nothing beyond the spread.
-  `+capacity` shows the other side of the trade: nothing refused, everything late.
-- **Legacy, 1,000 sockets.** Every daphne poll names every open reply channel: with 1,000 sockets each poll is a Lua
-  script over 1,000 lists, and replies pile up faster than daphne takes them. Once a member's reply channel holds
-  100, a group send skips that member: asgi_redis 1.0.0 without a word, the replica's layer with a WARNING line
-  (deviation C20), which the benchmark counts. Every delivery lost in this load was one of these.
-- **Modern, before the fix (RedisChannelLayer).** All consumers of one daphne share one inbox in Redis; its receive
-  loop takes one message at a time with four round trips (a clean-up script, `BZPOPMIN`, a backup `ZADD`, a
-  `ZPOPMIN`), each waiting for a turn of a busy event loop. Redis counted 345 `BZPOPMIN` for 2,400 group sends in
-  8 s: about 40 messages a second left the inbox; the rest found it at its capacity of 100 and were dropped, with
-  an INFO line. (A shorter GIL switch interval changed nothing: not a GIL convoy.) The port now uses
-  `RedisPubSubChannelLayer`: one `PUBLISH` per group send, no capacity, nothing dropped in any load here.
-- **Modern, a database connection per message (fixed).** py-spy on one daphne at 300 msg/s: 63 % of its samples
-  on the database thread, 14 % opening a SQLite connection and 11 % closing it, for every message: with Django's
-  default `CONN_MAX_AGE` of 0, `database_sync_to_async` closes the thread's connection after each call. The port
-  now keeps it 60 s (checked before reuse). Alone, that took the 300 msg/s room's p50 from 4.3 s to 0.62 s in two
-  runs (0.94 and 1.55 s in two more with py-spy attached).
-- **Modern, a trip to the database thread per delivery (fixed).** Channels 4.3's `AsyncConsumer.dispatch` awaits
-  `aclose_old_connections()` before every handler, a delivery's `chat_message` too: 3,000 trips a second to the
-  one thread that also stores every message, each waiting its turn behind the inserts (12.6 % of the event loop's
-  samples, after the first fix). `ChatConsumer.dispatch` hands `chat.message` events straight to their handler;
-  the handlers that query go through `database_sync_to_async`, which closes stale connections itself. With both,
-  two quick runs at 300 msg/s measured 0.25 and 0.26 s of CPU per 1,000 deliveries, against 0.43 in the profiled
-  run before (the 300 msg/s table above has this run's).
+- **Legacy, quiet room.** `make trace` on one message (docs/trace.md) shows the hops: queued in
+  `websocket.receive`, then the consumer (the channel session loaded from the database, the room queried, the row
+  inserted and committed, then one `chansend` script per member for the group send, each a Redis round trip), then
+  the wait until daphne delivers: daphne 1.0.2 polls Redis for replies ("busy-loop synchronous mode"), every 10 ms
+  while idle, one message per poll, with a Lua script over every open reply channel. py-spy on a runworker under
+  load finds it waiting on Redis replies, in SQLite's commit and loading the channel session, in that order.
+- **Legacy, past what it carries (1013).** Past 100 frames waiting in `websocket.receive`, daphne closes the sender
+  with 1013. The table under "Targets" multiplies the CPU the stack spends per delivery where it keeps up by the
+  deliveries a load asks for: each delivery is a `chansend` script from the runworker and a poll script plus a
+  `GET` from daphne, each a Redis round trip, and each message a session load, a room query and a commit.
+  Meanwhile the runworkers wait on those round trips and on SQLite, whose commits take the whole database file in
+  turn. `+capacity` shows the other side of the trade: nothing refused, everything late.
+- **Legacy, 1,000 sockets.** Every daphne poll names every open reply channel: each poll is a Lua script over every
+  list, and replies pile up faster than daphne takes them. Once a member's reply channel holds 100, a group send
+  skips that member: asgi_redis 1.0.0 without a word, the replica's layer with a WARNING line (deviation C20),
+  which the benchmark counts.
+- **Modern, why the Pub/Sub layer.** With channels_redis's `RedisChannelLayer` all consumers of one daphne share one
+  inbox in Redis; its receive loop takes one message at a time with four round trips (a clean-up script,
+  `BZPOPMIN`, a backup `ZADD`, a `ZPOPMIN`), each waiting for a turn of a busy event loop, and what finds the inbox
+  at its capacity of 100 is dropped with an INFO line. `RedisPubSubChannelLayer` makes a group send one `PUBLISH`,
+  with no capacity.
+- **Modern, a database connection kept, and no trip per delivery.** With Django's default `CONN_MAX_AGE` of 0,
+  `database_sync_to_async` opens and closes the thread's connection for every message; the port keeps it (checked
+  before reuse). Channels 4.3's `AsyncConsumer.dispatch` awaits `aclose_old_connections()` before every handler, a
+  delivery's `chat_message` too, each a trip to the one thread that also stores every message;
+  `ChatConsumer.dispatch` hands `chat.message` events straight to their handler.
 - **Modern, what is left.** Per delivery: Channels' dispatch to each consumer, autobahn's framing, and Twisted's
   write, which asks epoll to watch the socket and then stops watching it for every frame. The reference writes
   each frame straight to its socket.
@@ -280,11 +273,11 @@ def highest_carried(runs, system, loads):
     return max(offered) if offered else 0
 
 
-# Runs made before bench/load.py watched a process's descendants counted
+# Runs made before lab/harness/load.py watched a process's descendants counted
 # nginx's master only, whose CPU is ~0: the reports say which they read.
 NGINX = {True: "nginx's CPU is its master's and its workers'.",
          False: "nginx's CPU reads 0 in these runs: they counted its master process only, not the workers "
-                "that proxy (bench/load.py counts them now; `make bench` again to see them)."}
+                "that proxy (lab/harness/load.py counts them now; `make bench` again to see them)."}
 
 
 def nginx_counted(results):
@@ -327,17 +320,17 @@ def main(path=None, docs=DOCS):
     lines = [
         '# Under load: both stacks against the limit of the machine',
         '',
-        'Written by `make bench` (bench/run.py, then bench/report.py) from artefacts/bench/results.json; '
+        'Written by `make bench` (lab/bench/run.py, then lab/bench/report.py) from artefacts/bench/results.json; '
         'do not edit by hand. %d core(s), %s, Python %s for the load generator. Each figure is the median '
         'of %d run(s), the range of the runs in brackets. Every run starts a fresh stack with the '
-        "project's launcher (harness/stack.py) in production mode (DEBUG=0, the chat logger at INFO), one "
-        'load generator (bench/load.py: asyncio, real WebSocket clients) in another process, and counts '
+        "project's launcher (lab/harness/stack.py) in production mode (DEBUG=0, the chat logger at INFO), one "
+        'load generator (lab/harness/load.py: asyncio, real WebSocket clients) in another process, and counts '
         'every message: sent, stored (rows in the database), delivered to each member.' % (
             os.cpu_count(), platform.machine(), platform.python_version(), repeats),
         '',
         '"lost, and where": *never stored, sender closed N* (the sender\'s socket was closed with code N '
         'before or as it sent), *never stored, no error* (silent), *stored, member closed N* (the member '
-        'was closed with N before the message reached it), *stored, dropped at a full reply channel, WARNING logged* (the legacy runworker\'s group send found the member\'s reply channel holding 100 messages daphne had not delivered, and said so: deviation C20), *stored, expired in a reply channel, WARNING logged* and *never stored, expired waiting for a runworker, WARNING logged* (the message waited longer than the channel expiry, and the legacy daphne or runworker that found it said so: deviation C21), *stored, not delivered within the drain, no error* (silent: not delivered by SETTLE s after the last change, at most DRAIN_LIMIT s after the last send; bench/load.py). '
+        'was closed with N before the message reached it), *stored, dropped at a full reply channel, WARNING logged* (the legacy runworker\'s group send found the member\'s reply channel holding 100 messages daphne had not delivered, and said so: deviation C20), *stored, expired in a reply channel, WARNING logged* and *never stored, expired waiting for a runworker, WARNING logged* (the message waited longer than the channel expiry, and the legacy daphne or runworker that found it said so: deviation C21), *stored, not delivered within the drain, no error* (silent: not delivered by SETTLE s after the last change, at most DRAIN_LIMIT s after the last send; lab/harness/load.py). '
         'p50/p95/p99 are send-to-receipt latencies over every delivery. CPU is the sum over every server '
         'process (redis, daphne, runworkers, nginx; the reference\'s one process); peak RSS is the sum of their '
         'peaks. ' + NGINX[nginx_counted(results)],
@@ -351,7 +344,7 @@ def main(path=None, docs=DOCS):
                   table(runs, main_systems, load), '']
     lines += ['## What the stacks logged losing', '',
               'Every load of a repeat added up: the WARNING lines the stacks wrote for deliveries dropped at a '
-              'full reply channel and for messages found expired (harness/logged.py reads them, as the '
+              'full reply channel and for messages found expired (lab/harness/logged.py reads them, as the '
               'comparison does). A logged loss is also counted above, in its logged class.', '',
               logged_table(results, systems), '']
     lines += [CAUSES, '## Targets', '', targets(runs, main_systems), '']
@@ -377,31 +370,32 @@ def main(path=None, docs=DOCS):
         present = [l for l in kind if l in loads]
         if present:
             lines += ['### %s' % title, '', growth(runs, main_systems, present), '']
-    tuned = [s for s in systems if '+' in s and not s.endswith('+trace')]
-    traced = [s for s in systems if s.endswith('+trace')]
+    traced = [s for s in systems if s.endswith(('+watch', '+told'))]
+    tuned = [s for s in systems if '+' in s and s not in traced]
     if tuned:
         lines += ['## The legacy stack\'s deployment choices, one change at a time', '',
                   'The post\'s deployment is `legacy-1`: one runworker, SQLite with its default rollback '
                   'journal, channel sessions in the database, at most 100 frames waiting in websocket.receive. '
                   '`+wal` puts the database file in write-ahead-log mode (`PRAGMA journal_mode=WAL`, once, as an '
                   'operator would with the sqlite3 shell). `+sync` also sets `synchronous=NORMAL` on each '
-                  'connection, so a commit does not wait for the disk (bench/settings_sync.py). `+persistent` '
+                  'connection, so a commit does not wait for the disk (lab/variants/sync_normal.py). `+persistent` '
                   'keeps each runworker\'s database connection (`CONN_MAX_AGE=60`, deviation C18). `+cache` keeps channel sessions in Redis '
-                  '(bench/settings_cache.py). `+capacity` lets 2,000 frames wait (bench/settings_capacity.py). '
+                  '(lab/variants/cache_sessions.py). `+capacity` lets 2,000 frames wait (lab/variants/big_queue.py). '
                   '`legacy-2x2` is two daphnes and two runworkers behind nginx. The consumers are the same in '
                   'every row.', '']
         for load in loads:
             if any((s, load) in runs for s in tuned):
                 lines += ['### %s' % load, '', table(runs, [s for s in systems if s.startswith('legacy')
-                                                            and not s.endswith('+trace')], load), '']
+                                                            and s not in traced], load), '']
     if traced:
         lines += ['## Watched by `make trace`', '',
-                  'The same stack started with CHANNEL_TRACE=1, as `make run` and `make run-modern` start it '
-                  '(its channel layer telling the trace what it does), with `make trace` running beside it (for '
-                  'the modern port also reading Redis\'s MONITOR).', '']
+                  '`+watch` is the stack as `make run` and `make run-modern` start it, with `make trace` beside it '
+                  'reading Redis\'s MONITOR. `+told` runs the told trace\'s settings (`make run TRACE=told`: the '
+                  'channel layer telling the trace what it does) with `make trace TRACE=told` beside it.', '']
         for load in loads:
             if any((s, load) in runs for s in traced):
-                watched = [s for s in systems if s.replace('+trace', '') in ('legacy-1', 'modern')]
+                watched = [s for s in systems if s.split('+')[0] in ('legacy-1', 'modern')
+                           and (s in traced or '+' not in s)]
                 lines += ['### %s' % load, '', table(runs, watched, load), '']
     lines += clustered(os.path.join(os.path.dirname(path), 'cluster', 'results.json'))
     with open(os.path.join(docs, 'benchmarks.md'), 'w', encoding='utf-8') as out:

@@ -1,8 +1,8 @@
 """
 `make bench`: every system under every load, each on a fresh stack started
-by the project's launcher (harness/stack.py) or, for the reference, by
-bench/reference.py; results to artefacts/bench/results.json, then the
-report (bench/report.py).
+by the project's launcher (lab/harness/stack.py) or, for the reference, by
+lab/bench/reference.py; results to artefacts/bench/results.json, then the
+report (lab/bench/report.py).
 
     python -m lab.bench.run [--systems legacy-1,modern] [--loads quiet,busy]
                         [--seconds 6] [--repeat 1] [--out DIR]
@@ -39,7 +39,7 @@ def loads(seconds):
 
 
 class Reference(object):
-    """bench/reference.py on a free port with a fresh SQLite file."""
+    """lab/bench/reference.py on a free port with a fresh SQLite file."""
 
     def __init__(self):
         self.workdir = tempfile.mkdtemp(prefix='chat-reference-')
@@ -70,7 +70,7 @@ PRODUCTION = {'DEBUG': '0', 'SECRET_KEY': 'benchmark-key'}
 
 
 class Launched(object):
-    """A stack as harness/stack.py starts it, with what the benchmark needs.
+    """A stack as lab/harness/stack.py starts it, with what the benchmark needs.
     `wal` puts the SQLite file in write-ahead-log mode before the load, as an
     operator would once with the sqlite3 shell (the mode stays with the file)."""
 
@@ -109,7 +109,7 @@ class Launched(object):
 
 
 class Clustered(object):
-    """`make cluster`'s containers (harness/cluster.py), driven through its
+    """`make cluster`'s containers (lab/harness/cluster.py), driven through its
     nginx: every process in them counted from the host's /proc, and
     docker-proxy, which carries the published port to nginx."""
 

@@ -1,5 +1,5 @@
 """
-docs/scaling.md: how many daphnes, runworkers and Redis shards a room of
+docs/generated/scaling.md: how many daphnes, runworkers and Redis shards a room of
 1,000 members and a site of 100,000 connected users would need on each
 stack, on paper, from the unit costs make bench measured on one machine
 (artefacts/bench/results.json).
@@ -241,8 +241,8 @@ def write(results_path, out_path):
     lines = [
         '# Past one machine, on paper: a room of 1,000 and a site of 100,000',
         '',
-        'Written by bench/scaling.py (`make bench`) from artefacts/bench/results.json (%d runs, %d passes of `make bench`; '
-        'docs/benchmarks.md has the runs themselves); do not edit by hand. Each measured figure is the median '
+        'Written by `make bench` (lab/bench/scaling.py) from artefacts/bench/results.json (%d runs, %d passes of `make bench`; '
+        'docs/generated/benchmarks.md has the runs themselves); do not edit by hand. Each measured figure is the median '
         'of the %d runs, their range in brackets. Each derived figure is worked out from those medians (the '
         'arithmetic shown reproduces it) and again within each pass; the passes\' lowest and highest are in '
         'brackets. CPU is each server process\'s own (/proc utime + stime) over the load and its drain. '
@@ -412,7 +412,7 @@ def write(results_path, out_path):
         '- **Sharding.** Every run here had one Redis. asgi_redis 1.0.0 as released stalls on several: a runworker '
         'blocks on one random shard up to 5 s (`blpop_timeout`) while the message waits on another. The cluster\'s '
         'layer (deviation C17) looks at every shard in turn instead and puts each message on the next shard, at '
-        'about 4 % of a core per idle runworker (README.md, "On several machines"); that groups spread evenly by '
+        'the cost of an idle runworker polling (docs/cluster.md, not measured here); that groups spread evenly by '
         'their hash is an assumption.',
         '- **Scale.** Rooms of at most 100 and 1,000 sockets were measured; a room of 1,000 and 100,000 sockets '
         'are linear extrapolations. Pub/Sub to many daphnes (modern-x2 is 2) and Redis cluster overhead are not measured.',
@@ -429,4 +429,4 @@ def write(results_path, out_path):
 
 if __name__ == '__main__':
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    write(os.path.join(root, 'artefacts', 'bench', 'results.json'), os.path.join(root, 'docs', 'scaling.md'))
+    write(os.path.join(root, 'artefacts', 'bench', 'results.json'), os.path.join(root, 'docs', 'generated', 'scaling.md'))

@@ -84,6 +84,9 @@ tr.same td:nth-child(4) { color: #070; }
 
 def write(observed, folder):
     with open(os.path.join(folder, 'comparison.md'), 'w', encoding='utf-8') as handle:
-        handle.write('# Channels 1.x and Channels 4, side by side\n\n' + markdown(observed))
+        handle.write('# Channels 1.x and Channels 4, side by side\n\n'
+                     'Written by `make compare` (lab/blackbox/test_scenarios.py, lab/blackbox/comparison.py); '
+                     'do not edit by hand. Each cell is what a real client observed over HTTP and WebSocket; '
+                     '[comparing.md](../comparing.md) says how to read it.\n\n' + markdown(observed))
     with open(os.path.join(folder, 'comparison.html'), 'w', encoding='utf-8') as handle:
         handle.write(html_page(observed))

@@ -324,9 +324,9 @@ MACHINE_BOUND = {'room_of_10_at_100_messages_a_second': 'outcome', 'room_of_10_a
 
 def under_load(stack, rate):
     """Ten members of one room, each sending `rate` messages a second for
-    4 s (the benchmark's clients, bench/load.py): the outcome class, with
+    4 s (the benchmark's clients, lab/harness/load.py): the outcome class, with
     what the stack's logs account for classed as logged, as `make bench`
-    classes it (harness/logged.py), and whether every loss was told (a
+    classes it (lab/harness/logged.py), and whether every loss was told (a
     close code or a WARNING line)."""
     counted = asyncio.run(load.run(load.Load('room', 1, 10, rate, 4), stack, {}))
     counted['lost'] = account(counted['lost'], losses(stack.logs()))

@@ -89,7 +89,7 @@ def test_published_xss_payloads_show_as_text_live_and_after_reload(stack, browse
 
 def test_a_page_opens_only_once_no_host_interface_is_configuring():
     # Chromium fails a navigation in flight with ERR_NETWORK_CHANGED when an
-    # interface gets an address (README, "Tests"): a veth pair of the test's
+    # interface gets an address (docs/tests.md): a veth pair of the test's
     # own, up, is configuring until its IPv6 link-local addresses are.
     subprocess.run(['ip', 'link', 'add', 'vktest0', 'type', 'veth', 'peer', 'name', 'vktest1'], check=True)
     try:

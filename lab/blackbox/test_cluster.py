@@ -1,7 +1,7 @@
 """
 Each stack's cluster (docker-compose.yml, modern/docker-compose.yml) in
 real containers, reached only through nginx on 127.0.0.1, with the faults
-README.md's "On several machines" tabulates: what a client observes and
+docs/cluster.md tabulates: what a client observes and
 what PostgreSQL holds. The black-box scenarios run through it too.
 """
 import json
@@ -24,7 +24,7 @@ SINGLE_HOST = {'many_senders_while_the_worker_is_busy', 'reconnect_after_the_ser
                'messages_sent_while_no_worker_runs'}
 # Rooms under load: nine containers and the load generator share two cores,
 # so what they show is this machine's capacity, which `make bench-cluster`
-# measures (README, "On several machines"), not a behaviour.
+# measures (docs/cluster.md), not a behaviour.
 UNDER_LOAD = {'room_of_10_at_100_messages_a_second', 'room_of_10_at_300_messages_a_second'}
 # What a client observes differently through the cluster's nginx.
 THROUGH_NGINX = {'server_header_on_the_handshake': {'Server': 'nginx'}}
@@ -127,7 +127,7 @@ def test_a_crashed_worker_comes_back_and_the_other_carries_the_chat(cluster):
     stored = [text for _, text in rows(cluster, label)]
     # Every stored message heard once, nothing stored twice. At most one is
     # lost: the one a dying runworker had taken from Redis as it was killed
-    # (Channels 1.x delivers at most once; README, "On several machines").
+    # (Channels 1.x delivers at most once; docs/cluster.md).
     assert sorted(heard) == sorted(stored) == sorted(set(stored))
     assert set(sent['before']) <= set(stored) and len(stored) >= 9
 
@@ -213,8 +213,8 @@ def heard(cluster, pair):
     return next_event(pair[1], 15)[0]
 
 
-# What the members of two rooms hear while redis2 is down (README's fault
-# table). The legacy room on redis1 is left out: runworkers die each time
+# What the members of two rooms hear while redis2 is down (docs/cluster.md's
+# fault table). The legacy room on redis1 is left out: runworkers die each time
 # they look at redis2 and are respawned, and daphne puts every other frame
 # there, so whether one of its messages gets through varies.
 WHILE_A_SHARD_IS_DOWN = {
@@ -267,7 +267,7 @@ def test_a_worker_cut_off_from_redis(cluster):
     stored = [text for _, text in rows(cluster, label)]
     # The other runworker carries the chat. At most one message is lost: the
     # one Redis hands to the cut-off runworker's last look at a shard, whose
-    # reply never reaches it (README, "On several machines").
+    # reply never reaches it (docs/cluster.md).
     assert sorted(heard) == sorted(stored) and len(stored) >= 4
     assert handled(cluster, label)[first] == 0
     # Back on the network, chat goes on. Whether the runworker takes its

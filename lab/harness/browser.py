@@ -86,8 +86,7 @@ def unsettled_interfaces():
     requests too, and each container Docker starts or restarts brings a veth
     that gets its link-local address a second or so after it comes up: a
     page opened just after a cluster test restarted a container was cut
-    short 4 ms after the new veth's address appeared (README, "On several
-    machines")."""
+    short 4 ms after the new veth's address appeared (docs/cluster.md)."""
     addresses = {}
     if os.path.exists('/proc/net/if_inet6'):
         with open('/proc/net/if_inet6') as table:

@@ -2,7 +2,7 @@
 A stack's cluster (docker-compose.yml, modern/docker-compose.yml) for
 `make cluster` and the cluster tests: it starts a Docker engine if none
 runs (and stops it again), builds the images (on stand-ins from Debian's
-packages when no registry answers: setup/stand-in-images), starts the
+packages when no registry answers: ops/stand-in-images), starts the
 topology with the proxy published on 127.0.0.1 only, and removes every
 container, network and volume it made on stop. `url` and `ws_url` lead
 through the proxy, as a browser's would; the methods below are the faults
@@ -68,7 +68,7 @@ def image_variables():
     if quiet(['docker', 'image', 'inspect', PROBE]).returncode == 0 or \
             quiet(['docker', 'pull', '-q', PROBE], timeout=120).returncode == 0:
         return {}
-    print('No registry answers: building stand-in images (setup/stand-in-images)', flush=True)
+    print('No registry answers: building stand-in images (ops/stand-in-images)', flush=True)
     made = subprocess.run([os.path.join(ROOT, 'setup', 'stand-in-images')], check=True,
                           stdout=subprocess.PIPE, universal_newlines=True).stdout
     return dict(line.split('=', 1) for line in made.split())

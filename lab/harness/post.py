@@ -58,7 +58,7 @@ def lay_post_over(destination):
 
 @contextlib.contextmanager
 def post_as_printed(**options):
-    """A legacy stack (harness/stack.py) running the post's code as printed,
+    """A legacy stack (lab/harness/stack.py) running the post's code as printed,
     in a copy removed afterwards."""
     copy = lay_post_over(tempfile.mkdtemp(prefix='chat-post-'))
     try:

@@ -47,7 +47,7 @@ def selected():
 
 
 def variant(module):
-    """The environment that runs a stack on a settings module of tests/fixtures/."""
+    """The environment that runs a stack on a settings module of lab/variants/."""
     return {'DJANGO_SETTINGS_MODULE': 'lab.variants.' + module, 'PYTHONPATH': ROOT}
 
 

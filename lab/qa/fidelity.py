@@ -9,7 +9,7 @@ lines directly above it. Blank lines, indentation and trailing spaces are
 not compared: the post's page lost them.
 
     python -m lab.qa.fidelity     (from the repository root) writes
-                              docs/fidelity.md; exit 1 on an unledgered hunk
+                              docs/generated/fidelity.md; exit 1 on an unledgered hunk
 
 Valid Python 3.5, standard library only: the legacy tests use it too.
 """

@@ -1,8 +1,8 @@
 """
 `make trace-diagram`: one real chat message through each stack, drawn. Starts
-the stack (harness/stack.py) and the trace beside it, has two members chat
+the stack (lab/harness/stack.py) and the trace beside it, has two members chat
 once, and draws the message's hops as a sequence diagram:
-docs/trace-legacy.svg and docs/trace-modern.svg, self-contained SVG.
+docs/generated/trace-legacy.svg and docs/generated/trace-modern.svg, self-contained SVG.
 
     python -m lab.tracing.diagram [DIR]
 """

@@ -69,7 +69,7 @@ class Trail(object):
 
 class Legacy(Trail):
     """The replica's layer tells each send, receive and group change and the
-    channel sessions' loads and saves (tracing/told.py); a message sent and
+    channel sessions' loads and saves (lab/tracing/told.py); a message sent and
     the same message received are paired by channel and digest."""
 
     def __init__(self):
@@ -113,7 +113,7 @@ class Legacy(Trail):
 
 
 class Watched(Legacy):
-    """The same hops, from the commands MONITOR shows (tracing/monitor.py):
+    """The same hops, from the commands MONITOR shows (lab/tracing/monitor.py):
     a message's key pairs its send with the read that took it."""
     COMMANDS = {b'evalsha', b'get', b'zadd', b'zrem', b'zrange'}
     PREFIX = 'asgi:'

@@ -73,7 +73,7 @@ ASGI_APPLICATION = 'vikander.asgi.application'
 # same rooms and messages.
 # CONN_MAX_AGE keeps a thread's database connection for 60 s instead of
 # opening and closing one per message, which was most of a daphne's time at
-# 300 msg/s (docs/benchmarks.md); checked before reuse so that a restarted
+# 300 msg/s (docs/generated/benchmarks.md); checked before reuse so that a restarted
 # database costs no message. The environment's CONN_MAX_AGE overrides it.
 DATABASES = {
     'default': dj_database_url.config(
@@ -81,7 +81,7 @@ DATABASES = {
         conn_max_age=int(os.environ.get('CONN_MAX_AGE', '60')), conn_health_checks=True),
 }
 # SQLite's write-ahead log: a commit is one append, not a journal file made,
-# synced and deleted; readers never wait for the writer (docs/benchmarks.md).
+# synced and deleted; readers never wait for the writer (docs/generated/benchmarks.md).
 if DATABASES['default']['ENGINE'] == 'django.db.backends.sqlite3':
     DATABASES['default']['OPTIONS'] = {'init_command': 'PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;'}
 

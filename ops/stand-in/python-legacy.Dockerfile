@@ -1,5 +1,5 @@
 # vikander-stand-in/python:3.x, for python:3.5.10-buster: the machine's own
-# CPython build (the context setup/stand-in-images prepares) in /usr/local,
+# CPython build (the context ops/stand-in-images prepares) in /usr/local,
 # as the official image has it.
 FROM vikander-stand-in/debian:12
 ARG LIBRARIES

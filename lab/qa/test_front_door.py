@@ -1,0 +1,104 @@
+"""
+The README and the hand-written pages in docs/: the front door reads in the
+promised order and length, and nothing they name is missing (a make target,
+a file or folder of the project, a link).
+"""
+import glob
+import os
+import re
+import subprocess
+
+import pytest
+
+from lab.harness.stack import ROOT
+
+README = os.path.join(ROOT, 'README.md')
+HAND_WRITTEN = sorted(glob.glob(os.path.join(ROOT, 'docs', '*.md')))
+GENERATED = sorted(glob.glob(os.path.join(ROOT, 'docs', 'generated', '*.md')))
+# Folders and files the project had before: a page naming them is stale.
+FORMER = {'harness', 'bench', 'blackbox', 'tracing', 'qa', 'setup'}
+
+
+def read(path):
+    with open(path, encoding='utf-8') as handle:
+        return handle.read()
+
+
+def targets():
+    """Every target the Makefile defines."""
+    return set(re.findall(r'^([a-z][a-z0-9-]*):(?!=)', read(os.path.join(ROOT, 'Makefile')), re.M))
+
+
+def top_level():
+    listed = subprocess.check_output(['git', 'ls-files'], cwd=ROOT, universal_newlines=True).split()
+    return {path.split('/')[0] for path in listed}
+
+
+def named_paths(text):
+    """The project paths a page names in backticks or links: those whose
+    first part is (or was) a top-level entry of the project."""
+    known = top_level() | FORMER
+    for token in re.findall(r'`([^`\s]+)`', text) + re.findall(r'\]\(([^)#\s]+)', text):
+        path = token.split('::')[0].rstrip('/.,')
+        if re.match(r'^[\w.-]+(/[\w.*-]+)*$', path) and (path.split('/')[0] in known or path.startswith('requirements-')):
+            yield path
+
+
+def page_id(path):
+    return os.path.relpath(path, ROOT)
+
+
+def test_the_readme_is_a_front_door_in_the_promised_order():
+    lines = read(README).splitlines()
+    assert len(lines) <= 200
+    terminals = [n for n, line in enumerate(lines) if line in (
+        'daphne -b 0.0.0.0 -p 8001 chat.asgi:channel_layer', 'python manage.py runworker')]
+    assert len(terminals) == 2 and max(terminals) < 80, terminals
+    headings = [line[3:] for line in lines if line.startswith('## ')]
+    assert headings == ['Two commands', 'The two terminals, as the post ran them', 'The post, step by step',
+                        'The modern port', 'Going further']
+    assert any('docs/generated/screenshot-room.png' in line for line in lines[:20])
+
+
+def test_going_further_links_one_page_per_topic_each_once():
+    text = read(README)
+    further = text[text.index('## Going further'):]
+    links = re.findall(r'^- \[[^]]+\]\((docs/[\w-]+\.md)\)', further, re.M)
+    assert len(links) == len(set(links)) == len(further.strip().splitlines()) - 2
+    assert sorted(os.path.join(ROOT, link) for link in links) == [
+        page for page in HAND_WRITTEN if os.path.basename(page) != 'post.md']
+
+
+@pytest.mark.parametrize('page', [README] + HAND_WRITTEN, ids=page_id)
+def test_every_make_target_a_page_names_exists(page):
+    named = set(re.findall(r'`make ([a-z][a-z0-9-]*)', read(page)))
+    named |= set(re.findall(r'`[A-Z_]+=\S+ make ([a-z][a-z0-9-]*)', read(page)))
+    assert named - targets() == set()
+
+
+@pytest.mark.parametrize('page', [README] + HAND_WRITTEN, ids=page_id)
+def test_every_file_and_link_a_page_names_exists(page):
+    folder = os.path.dirname(page)
+    missing = [path for path in named_paths(read(page))
+               if not glob.glob(os.path.join(ROOT, path)) and not glob.glob(os.path.join(folder, path))]
+    assert missing == []
+
+
+@pytest.mark.parametrize('page', GENERATED, ids=page_id)
+def test_a_generated_page_says_which_target_wrote_it(page):
+    head = '\n'.join(read(page).splitlines()[:4])
+    assert re.search(r'Written by `make ([a-z-]+)`', head), head
+    assert set(re.findall(r'Written by `make ([a-z-]+)`', head)) <= targets()
+
+
+@pytest.mark.parametrize('page', HAND_WRITTEN, ids=page_id)
+def test_a_hand_written_page_is_not_a_generated_one(page):
+    assert 'do not edit by hand' not in read(page)
+
+
+def test_the_check_can_fail(tmp_path):
+    # A page naming a removed target, a former folder and a missing file.
+    page = '`make setup`, `harness/stack.py`, `lab/nothing.py`, [gone](docs/gone.md), `chat/models.py`'
+    assert set(re.findall(r'`make ([a-z][a-z0-9-]*)', page)) - targets() == {'setup'}
+    assert [p for p in named_paths(page) if not os.path.exists(os.path.join(ROOT, p))] == [
+        'harness/stack.py', 'lab/nothing.py', 'docs/gone.md']

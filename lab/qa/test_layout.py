@@ -1,0 +1,106 @@
+"""
+The house's shape: the root shows the post's layout, the post's package
+holds the post, tools depend one way, and the Makefile tells its targets.
+"""
+import ast
+import glob
+import os
+import re
+import subprocess
+
+from lab.harness.stack import ROOT
+
+POSTS_NINE = {'manage.py', 'vikander', 'chat', 'templates', 'static', 'tests', 'requirements-legacy.txt',
+              'Dockerfile', 'README.md'}
+
+
+def tracked():
+    return subprocess.check_output(['git', 'ls-files'], cwd=ROOT, universal_newlines=True).split()
+
+
+def python_files():
+    return [path for path in tracked() if path.endswith('.py')]
+
+
+def imported(path):
+    """Every module name a file imports, as written."""
+    with open(os.path.join(ROOT, path), encoding='utf-8') as source:
+        tree = ast.parse(source.read(), path)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            yield node.module
+            for alias in node.names:
+                yield node.module + '.' + alias.name
+
+
+def test_the_root_is_the_posts_layout_and_a_few_doors():
+    root = {path.split('/')[0] for path in tracked() if not path.startswith('.')}
+    assert POSTS_NINE <= root
+    assert len(root) <= 18, sorted(root)
+
+
+def test_no_test_module_imports_another():
+    tests = {os.path.splitext(os.path.basename(path))[0] for path in python_files()
+             if os.path.basename(path).startswith('test_')}
+    importing = {}
+    for path in python_files():
+        found = {name for name in imported(path) if name.split('.')[-1] in tests or
+                 any(part in tests for part in name.split('.')[:-1])}
+        if found:
+            importing[path] = sorted(found)
+    assert importing == {}
+
+
+def test_the_posts_package_holds_no_tool_code():
+    for path in glob.glob(os.path.join(ROOT, 'vikander', '*.py')) + glob.glob(os.path.join(ROOT, 'chat', '*.py')):
+        with open(path, encoding='utf-8') as source:
+            text = source.read()
+        assert not re.search(r'trace|teller|shard|bench', text, re.I), path
+        assert not any(name.startswith(('lab', 'ops')) for name in imported(os.path.relpath(path, ROOT))), path
+
+
+def test_the_app_imports_no_tool_and_the_harness_no_suite():
+    layers = {'vikander': ('lab', 'ops'), 'chat': ('lab', 'ops'),
+              'lab/harness': ('lab.blackbox', 'lab.bench', 'lab.tracing', 'lab.qa', 'lab.variants')}
+    for path in python_files():
+        for folder, forbidden in layers.items():
+            if path.startswith(folder + '/'):
+                assert not [name for name in imported(path) if name.startswith(forbidden)], path
+
+
+def test_what_the_legacy_interpreter_runs_is_in_the_python_35_set():
+    # Every lab module the legacy tests import lies in a folder `make
+    # check-py35` checks whole.
+    py35 = re.search(r'^PY35 := (.*)$', open(os.path.join(ROOT, 'Makefile')).read(), re.M).group(1).split()
+    for path in python_files():
+        if path.startswith('tests/'):
+            for name in imported(path):
+                if name.startswith('lab.'):
+                    folder = '/'.join(name.split('.')[:2])
+                    assert folder in py35, (path, name)
+    assert {'vikander', 'chat', 'tests', 'manage.py'} <= set(py35)
+
+
+def test_make_help_names_every_target_with_one_line():
+    with open(os.path.join(ROOT, 'Makefile')) as makefile:
+        defined = set(re.findall(r'^([a-z][a-z0-9-]*):(?!=)', makefile.read(), re.M))
+    shown = subprocess.check_output(['make', '--no-print-directory', 'help'], cwd=ROOT, universal_newlines=True)
+    lines = dict(line.split(None, 2)[1:] for line in shown.splitlines())
+    assert set(lines) == defined
+    assert all(len(text) > 10 for text in lines.values())
+
+
+def test_no_registry_or_mirror_host_is_written_into_the_project():
+    hosts = re.compile(r'deb\.debian\.org|pypi\.org|pythonhosted\.org|registry\.npmjs\.org|docker\.io/|'
+                       r'registry-1\.docker|ghcr\.io|quay\.io')
+    found = []
+    for path in tracked():
+        if path.endswith(('.png', '.svg')) or path.startswith('static/'):
+            continue
+        with open(os.path.join(ROOT, path), encoding='utf-8', errors='replace') as handle:
+            if hosts.search(handle.read()):
+                found.append(path)
+    assert found == []
