@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-import report
+import comparison
 from lab.harness.stack import ROOT, Stack, selected
 
 ARTEFACTS = os.path.join(ROOT, 'artefacts')
@@ -38,17 +38,17 @@ def artefacts():
 def pytest_terminal_summary(terminalreporter):
     """Keeps what was observed, records it under RECORD=1, and with both
     stacks observed writes the comparison and prints its table."""
-    observed = report.OBSERVED
+    observed = comparison.OBSERVED
     if not observed:
         return
     os.makedirs(ARTEFACTS, exist_ok=True)
     with open(os.path.join(ARTEFACTS, 'observed.json'), 'w', encoding='utf-8') as handle:
         json.dump(observed, handle, indent=2, ensure_ascii=False)
     if os.environ.get('RECORD'):
-        report.record(observed, report.EXPECTED_PATH)
+        comparison.record(observed, comparison.EXPECTED_PATH)
     if set(observed) == {'legacy', 'modern'}:
-        report.write(observed, ARTEFACTS)
-        terminalreporter.write(report.markdown(observed))
+        comparison.write(observed, ARTEFACTS)
+        terminalreporter.write(comparison.markdown(observed))
 
 
 @pytest.hookimpl(hookwrapper=True)

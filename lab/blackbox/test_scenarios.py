@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-import report
+import comparison
 from comparison import expected
 from scenarios import MACHINE_BOUND, SCENARIOS
 
@@ -17,7 +17,7 @@ from scenarios import MACHINE_BOUND, SCENARIOS
 @pytest.mark.parametrize('run', SCENARIOS, ids=[run.__name__ for run in SCENARIOS])
 def test_scenario(stack, run):
     observed = json.loads(json.dumps(run(stack)))  # as the report stores it
-    report.OBSERVED.setdefault(stack.kind, {})[run.__name__] = observed
+    comparison.OBSERVED.setdefault(stack.kind, {})[run.__name__] = observed
     if not os.environ.get('RECORD'):
         assert asserted(run, observed) == asserted(run, expected()[stack.kind][run.__name__])
 
@@ -33,12 +33,12 @@ def test_every_difference_is_explained_and_every_explanation_is_a_difference():
     names = [run.__name__ for run in SCENARIOS]
     assert sorted(recorded['legacy']) == sorted(recorded['modern']) == sorted(names)
     differing = sorted(name for name in names if recorded['legacy'][name] != recorded['modern'][name])
-    assert sorted(report.explanations()) == differing
+    assert sorted(comparison.explanations()) == differing
 
 
 def test_recording_some_scenarios_keeps_the_other_expectations(tmp_path):
     path = str(tmp_path / 'expected.json')
-    report.record({'legacy': {'a': 1, 'b': 2}, 'modern': {'a': 1, 'b': 3}}, path)
-    report.record({'legacy': {'b': 4}}, path)
+    comparison.record({'legacy': {'a': 1, 'b': 2}, 'modern': {'a': 1, 'b': 3}}, path)
+    comparison.record({'legacy': {'b': 4}}, path)
     with open(path, encoding='utf-8') as handle:
         assert json.load(handle) == {'legacy': {'a': 1, 'b': 4}, 'modern': {'a': 1, 'b': 3}}
