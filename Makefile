@@ -24,11 +24,11 @@ CURRENT_PYTHONS := 3.13 3.12 3.11 3.10
 # What must stay valid Python 3.5: the post's package, its tests, what they
 # run (the harness, the settings variants, the told trace's layers, the QA
 # drivers) and the cluster's settings.
-PY35 := manage.py vikander chat tests lab/harness lab/variants lab/tracing lab/qa ops/cluster_settings.py ops/sharded.py
+PY35 := manage.py vikander chat tests lab/harness lab/variants lab/tracing lab/qa lab/tutorial ops/cluster_settings.py ops/sharded.py
 
 .PHONY: help run run-modern run-production run-modern-production test compare screenshots \
 	setup-legacy setup-modern packages migrate check-py35 assets trace trace-diagram cluster \
-	bench bench-cluster fidelity conformance
+	bench bench-cluster fidelity conformance tutorial tutorial-check tutorial-run
 .DELETE_ON_ERROR:
 
 help: ## every target, one line each
@@ -84,6 +84,7 @@ test: setup-legacy setup-modern $(TOOLS)/.installed $(TRACER)/.installed check-p
 	$(TOOLS)/bin/python -m pytest lab/blackbox
 	$(TOOLS)/bin/python -m pytest lab/bench
 	$(TOOLS)/bin/python -m pytest lab/tracing
+	$(TOOLS)/bin/python -m pytest lab/tutorial
 
 # One line per hop through the channel layer of the stack `make run` (or,
 # with STACK=modern, `make run-modern`) started, until Ctrl-C; a line per
@@ -174,6 +175,26 @@ migrate: $(LEGACY)/.installed ## the SQLite database var/db.sqlite3
 
 check-py35: $(TOOLS)/.installed ## vermin: the folders that must stay valid Python 3.5 are
 	$(TOOLS)/bin/vermin --no-tips --violations -t=3.5- $(PY35)
+
+# The walk-through (docs/tutorial.md), in TUTORIAL_DIR, on the legacy
+# virtualenv. STEP=N brings the workspace to the end of step N; REPLACE=FILE
+# lets it overwrite a file you changed.
+TUTORIAL_DIR ?= var/tutorial
+TUTORIAL := $(WITH_LEGACY) $(LEGACY)/bin/python -m lab.tutorial
+tutorial: setup-legacy ## the post's steps and which are done; STEP=N builds the workspace to step N
+	$(TUTORIAL) $(if $(STEP),step $(TUTORIAL_DIR) $(STEP) $(REPLACE),list $(TUTORIAL_DIR))
+
+tutorial-check: setup-legacy ## checks the workspace step by step, by behaviour, to the first failing
+	$(TUTORIAL) check $(TUTORIAL_DIR)
+
+# The workspace as `make run` runs the replica: the Procfile's lines, from
+# the workspace's own files, Redis and respawn from here.
+tutorial-run: setup-legacy ## the workspace's chat: Redis, daphne and one runworker on PORT
+	@test -f $(TUTORIAL_DIR)/chat/consumers.py || { echo "tutorial-run: $(TUTORIAL_DIR) has no chat/consumers.py yet: make tutorial STEP=5 (or write it)"; exit 2; }
+	mkdir -p var
+	printf 'web: cd $(abspath $(TUTORIAL_DIR)) && daphne -b $$BIND -p $$PORT chat.asgi:channel_layer\nworker: cd $(abspath $(TUTORIAL_DIR)) && $(CURDIR)/ops/respawn python manage.py runworker\nredis: ops/respawn ops/redis-local\n' > var/tutorial.Procfile
+	@echo "Serving $(TUTORIAL_DIR) on http://127.0.0.1:$(PORT)/chat/ (Ctrl-C stops Redis, daphne and the runworker)"
+	$(WITH_LEGACY) honcho start -f var/tutorial.Procfile -d $(CURDIR) web worker redis
 
 fidelity: $(TOOLS)/.installed ## the post's code against the replica: docs/generated/fidelity.md
 	$(TOOLS)/bin/python -m lab.qa.fidelity

@@ -69,7 +69,7 @@ def image_variables():
             quiet(['docker', 'pull', '-q', PROBE], timeout=120).returncode == 0:
         return {}
     print('No registry answers: building stand-in images (ops/stand-in-images)', flush=True)
-    made = subprocess.run([os.path.join(ROOT, 'setup', 'stand-in-images')], check=True,
+    made = subprocess.run([os.path.join(ROOT, 'ops', 'stand-in-images')], check=True,
                           stdout=subprocess.PIPE, universal_newlines=True).stdout
     return dict(line.split('=', 1) for line in made.split())
 

@@ -1,0 +1,153 @@
+"""
+`make tutorial-check`: a workspace, checked step by step and by behaviour
+(what it serves and says, never how its text reads), stopping at the first
+step that fails. The Django-side checks run inside the workspace
+(lab/tutorial/probe.py); Redis, daphne and runworker run here, on free
+loopback ports and a database of the check's own. Valid Python 3.5.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from lab.harness.client import fresh_label, frames, join, next_event, say, silent
+from lab.harness.stack import Process, Stack, free_port, port_open, redis_server, variant, wait_for
+from lab.tutorial.steps import NUMBERS
+
+# daphne's and runworker's first lines, as the post printed them.
+DAPHNE = ['Starting server at tcp:port={port}:interface=127.0.0.1, channel layer chat.asgi:channel_layer.',
+          'Using busy-loop synchronous mode on channel layer']
+WORKER = ['Using single-threaded worker.', 'Running worker against channel layer default',
+          'Listening on channels http.request, websocket.connect, websocket.disconnect, websocket.receive']
+
+
+class Check(object):
+    def __init__(self, workspace):
+        self.workspace = os.path.abspath(workspace)
+        self.scratch = tempfile.mkdtemp(prefix='tutorial-check-')
+        # What the workspace's processes get beside the machine's environment.
+        self.own = dict(variant('tutorial_check'), TUTORIAL_CHECK_DB=os.path.join(self.scratch, 'db.sqlite3'))
+        self.env = dict(os.environ, **self.own)
+        self.redis = None
+
+    def probe(self, steps):
+        done = subprocess.run([sys.executable, '-m', 'lab.tutorial.probe'] + steps, cwd=self.workspace, env=self.env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+        results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith('{"step"')]
+        if len(results) < len(steps) and (not results or results[-1]['ok']):
+            broken = done.stdout.strip().splitlines()
+            results.append({'step': steps[len(results)], 'ok': False, 'expected': 'the project to load',
+                            'saw': broken[-1] if broken else '(nothing)',
+                            'hint': 'python manage.py check in the workspace says more'})
+        return results
+
+    def redis_server(self):
+        port = free_port()
+        argv = redis_server(port, self.scratch)
+        # The server the post's reader typed: `redis-server`, from PATH.
+        argv[0] = shutil.which('redis-server') or 'redis-server'
+        try:
+            self.redis = Process('redis', argv, self.scratch, os.environ, self.scratch)
+            wait_for(lambda: port_open(port) or not self.redis.alive(), 15, 'redis-server')
+        except OSError as error:
+            return {'step': '4.1', 'ok': False, 'expected': 'redis-server to run', 'saw': str(error),
+                    'hint': 'make packages installs it (apt-get install redis-server, as the post did)'}
+        if not port_open(port):
+            return {'step': '4.1', 'ok': False, 'expected': 'redis-server to answer', 'saw': self.redis.output(),
+                    'hint': 'make packages installs it'}
+        self.own['REDIS_URL'] = self.env['REDIS_URL'] = 'redis://127.0.0.1:%d' % port
+        return {'step': '4.1', 'ok': True}
+
+    def consumers(self):
+        """Step 5: daphne and runworker from the workspace's files, saying the
+        post's lines; two members of a room chat, another room hears nothing."""
+        try:
+            stack = Stack('legacy', root=self.workspace, env=self.own, workdir=tempfile.mkdtemp(dir=self.scratch))
+        except RuntimeError as error:
+            return {'step': '5', 'ok': False, 'expected': 'daphne and runworker to start',
+                    'saw': str(error).strip().splitlines()[-1], 'hint': 'chat/consumers.py, chat/routing.py'}
+        try:
+            logs = stack.logs()
+            wanted = [line.format(port=stack.port) for line in DAPHNE] + WORKER
+            missing = [line for line in wanted if line not in logs]
+            if missing:
+                return {'step': '5', 'ok': False, 'expected': "daphne's and runworker's first lines", 'saw': missing,
+                        'hint': 'the log lines of the post, section 4, part 5'}
+            label = fresh_label('tutorial')
+            alice, bob, other = join(stack, label), join(stack, label), join(stack, fresh_label('tutorial'))
+            say(alice, 'alice', 'hello, tutorial')
+            heard = [f.get('message') for f in frames(bob, 1)]
+            quiet = silent(other, 1)
+            for sock in (alice, bob, other):
+                sock.close()
+            if heard != ['hello, tutorial'] or not quiet:
+                return {'step': '5', 'ok': False, 'expected': 'a room\'s second member hears the first, '
+                        'another room nothing', 'saw': {'heard': heard, 'other room silent': quiet},
+                        'hint': 'chat/consumers.py: ws_connect, ws_receive, ws_disconnect'}
+            return {'step': '5', 'ok': True}
+        finally:
+            stack.stop()
+
+    def run(self):
+        """Each step's result, in order, until the first that fails."""
+        results = []
+        plan = [NUMBERS[:NUMBERS.index('4.1')], self.redis_server,
+                NUMBERS[NUMBERS.index('4.2'):NUMBERS.index('5')], self.consumers]
+        for part in plan:
+            found = part() if callable(part) else self.probe(part)
+            found = found if isinstance(found, list) else [found]
+            results.extend(found)
+            if not all(result['ok'] for result in found):
+                break
+        return results
+
+    def close(self):
+        if self.redis:
+            self.redis.stop()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def bad_input(workspace):
+    """What the post's consumers as printed do with frames the replica
+    refuses (deviations C1 to C4): each sent to the workspace's stack, and
+    the runworker's last lines after it."""
+    check = Check(workspace)
+    frames_sent = [('not JSON at all', 'logged and dropped (C1)'), ('[1, 2]', 'logged and dropped (C3)'),
+                   ('{"handle": "alice"}', 'logged and dropped (C4)'),
+                   ('{"handle": 1, "message": ["x"]}', 'logged and dropped (C4)')]
+    lines = []
+    try:
+        stack = Stack('legacy', root=check.workspace, env=check.own, workdir=tempfile.mkdtemp(dir=check.scratch))
+        try:
+            label = fresh_label('tutorial')
+            sock = join(stack, label)
+            for text, ledger in frames_sent:
+                before = len(stack.workers[0].output())
+                sock.send(text)
+                seen = next_event(sock, 1)
+                said = [line for line in stack.workers[0].output()[before:].splitlines() if line.strip()]
+                lines.append('  %s\n    the room heard: %s\n    runworker said: %s\n    the replica: %s' % (
+                    text, seen[1] if seen[0] == 'frame' else seen[0], said[-1] if said else 'nothing',
+                    ledger))
+            sock.close()
+        finally:
+            stack.stop()
+    finally:
+        check.close()
+    return '\n'.join(lines)
+
+
+def report(results):
+    """The lines the learner reads, and the exit status."""
+    lines = []
+    for result in results:
+        if result['ok']:
+            lines.append('step %-4s passed%s' % (result['step'], ' (%s)' % result['note'] if result.get('note') else ''))
+        else:
+            lines += ['step %-4s FAILED' % result['step'], '  expected: %s' % result['expected'],
+                      '  saw:      %s' % (result['saw'],), '  hint:     %s' % result['hint']]
+    passed = len(results) == len(NUMBERS) and all(result['ok'] for result in results)
+    lines.append('every step passes' if passed else 'stopped at step %s' % results[-1]['step'])
+    return lines, 0 if passed else 1

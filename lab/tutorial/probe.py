@@ -1,0 +1,241 @@
+"""
+The checks that run inside a workspace's Django (lab/tutorial/check.py
+starts this with the workspace as the working folder and the check's own
+database): each step's behaviour, in order, until the first that fails.
+
+    python -m lab.tutorial.probe STEP [STEP ...]
+
+prints one JSON line per step: {"step", "ok", "expected", "saw", "hint"}.
+Valid Python 3.5.
+"""
+import json
+import os
+import re
+import sys
+import traceback
+
+HAIKU = re.compile(r'^[a-z]+-[a-z]+-\d+$')
+
+
+class Failed(Exception):
+    def __init__(self, expected, saw, hint):
+        super(Failed, self).__init__(expected)
+        self.expected, self.saw, self.hint = expected, saw, hint
+
+
+def expect(condition, expected, saw, hint):
+    if not condition:
+        raise Failed(expected, saw, hint)
+
+
+def last_line(error):
+    return traceback.format_exception_only(type(error), error)[-1].strip()
+
+
+def step_1():
+    from django.conf import settings
+    from django.core.management import call_command
+    import pkg_resources
+    call_command('check', tags=['models'])  # the whole check waits for the URLs (2.3)
+    apps = list(settings.INSTALLED_APPS)
+    expect('channels' in apps and 'chat' in apps, "'channels' and 'chat' in INSTALLED_APPS", apps,
+           "add them at the end of INSTALLED_APPS in vikander/settings.py")
+    version = pkg_resources.get_distribution('channels').version
+    expect(version == '1.0.3', 'channels 1.0.3 installed', version, 'make setup-legacy installs the pins')
+
+
+def step_2_1():
+    from django.core.management import call_command
+    call_command('migrate', verbosity=0)
+    try:
+        from chat.models import Message, Room
+    except ImportError as error:
+        raise Failed('chat/models.py defining Room and Message', last_line(error), "the post's section 2, part 1")
+    room = Room.objects.create(name='probe', label='probe-models')
+    message = Message.objects.create(room=room, handle='alice', message='hello')
+    seen = message.as_dict()
+    expect(sorted(seen) == ['handle', 'message', 'timestamp'], "as_dict() with handle, message and timestamp",
+           seen, 'chat/models.py: Message.as_dict()')
+    expect(seen['timestamp'] == message.timestamp.strftime('%b %-d %-I:%M %p'),
+           "the timestamp formatted '%b %-d %-I:%M %p'", seen['timestamp'], 'Message.formatted_timestamp')
+    expect(list(room.messages.all()) == [message], "the room's messages through related_name='messages'",
+           list(room.messages.all()), "Message.room = models.ForeignKey(Room, related_name='messages')")
+
+
+def step_2_2():
+    from django.test import RequestFactory
+    from chat import views
+    from chat.models import Room
+    missing = [name for name in ('about', 'new_room', 'chat_room') if not hasattr(views, name)]
+    expect(not missing, 'chat/views.py defining about, new_room and chat_room', 'missing: %s' % ', '.join(missing),
+           "the post's section 2, part 2")
+    before = set(Room.objects.values_list('label', flat=True))
+    try:
+        views.new_room(RequestFactory().get('/chat/new/'))
+    except Exception:  # the redirect needs the URLs of the next step
+        pass
+    made = set(Room.objects.values_list('label', flat=True)) - before
+    expect(len(made) == 1 and HAIKU.match(made.pop()), 'new_room creates one room with a haikunated label',
+           sorted(set(Room.objects.values_list('label', flat=True)) - before),
+           'chat/views.py: new_room, with Haikunator.haikunate()')
+    try:
+        views.chat_room(RequestFactory().get('/chat/probe-views/'), 'probe-views')
+    except Exception:  # the template comes at step 2.4
+        pass
+    expect(Room.objects.filter(label='probe-views').exists(), 'chat_room creates the room it is asked for',
+           'no room probe-views', 'chat/views.py: chat_room, Room.objects.get_or_create(label=label)')
+
+
+def step_2_3():
+    from django.core.management import call_command
+    from django.urls import Resolver404, resolve
+    from chat import views
+    for path, view in (('/chat/', views.about), ('/chat/new/', views.new_room), ('/chat/a-room/', views.chat_room)):
+        try:
+            found = resolve(path).func
+        except Resolver404 as error:
+            found = last_line(error)
+        expect(found == view, '%s served by views.%s' % (path, view.__name__), found,
+               "chat/urls.py, and url(r'^chat/', include('chat.urls')) in vikander/urls.py")
+    call_command('check')  # manage.py check, the URLs included
+
+
+def step_2_4():
+    try:
+        serves_the_pages()
+    except Failed:
+        raise
+    except Exception as error:
+        raise Failed('the about page, the new room\'s redirect and the room page', last_line(error),
+                     "templates/chat/about.html and room.html, and TEMPLATES 'DIRS' naming templates/")
+
+
+def serves_the_pages():
+    from django.test import Client
+    from chat.models import Message, Room
+    client = Client()
+    about = client.get('/chat/')
+    expect(about.status_code == 200 and 'href="/chat/new/"' in about.content.decode(),
+           'the about page, linking to /chat/new/', about.status_code, 'templates/chat/about.html')
+    new = client.get('/chat/new/')
+    label = new.get('Location', '').rstrip('/').rsplit('/', 1)[-1]
+    expect(new.status_code == 302 and HAIKU.match(label), 'a redirect to a new haikunated room',
+           (new.status_code, new.get('Location')), 'chat/views.py: new_room')
+    room = Room.objects.get(label=label)
+    Message.objects.create(room=room, handle='alice', message='history kept')
+    page = client.get('/chat/%s/' % label).content.decode()
+    for needle in ('id="chatform"', 'id="handle"', 'id="message"', 'id="chat"', 'history kept'):
+        expect(needle in page, 'the room page with its form and history (%s)' % needle, page[:200],
+               'templates/chat/room.html')
+
+
+def step_3():
+    from django.contrib.staticfiles import finders
+    from django.test import Client
+    from chat.models import Room
+    Room.objects.get_or_create(label='probe-static')
+    page = Client().get('/chat/probe-static/').content.decode()
+    linked = re.findall(r'(?:href|src)="/static/([^"]+)"', page)
+    missing = [path for path in linked if not finders.find(path)]
+    expect(linked and not missing, 'every static file the room page links', missing or 'no static links',
+           "static/assets/ (css/, js/), and STATICFILES_DIRS = [os.path.join(BASE_DIR, 'static')]")
+
+
+def step_4_2():
+    import asgi_redis
+    import redis
+    found = {'asgi_redis': getattr(asgi_redis, '__version__', asgi_redis.__file__),
+             'redis': getattr(redis, '__version__', redis.__file__)}
+    expect(found == {'asgi_redis': '1.0.0', 'redis': '2.10.5'}, 'asgi_redis 1.0.0 and redis 2.10.5 importable',
+           found, 'make setup-legacy installs the pins; a file named asgi_redis.py or redis.py in the '
+           'workspace hides them')
+
+
+def step_4_3():
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+    layers = getattr(settings, 'CHANNEL_LAYERS', {})
+    expect('default' in layers, 'CHANNEL_LAYERS in vikander/settings.py', layers or 'no CHANNEL_LAYERS',
+           "the post's section 4, part 3")
+    config = layers['default']
+    layer = import_string(config['BACKEND'])(**config.get('CONFIG', {}))
+    layer.send('tutorial.probe', {'text': 'through Redis'})
+    received = layer.receive(['tutorial.probe'], block=True)
+    expect(received == ('tutorial.probe', {'text': 'through Redis'}), 'a message sent and received on the layer',
+           received, 'CHANNEL_LAYERS in vikander/settings.py, on REDIS_URL')
+    expect(config.get('ROUTING') == 'chat.routing.channel_routing', 'ROUTING = "chat.routing.channel_routing"',
+           config.get('ROUTING'), 'the post\'s CHANNEL_LAYERS names its routing')
+
+
+CONSUMERS = ('ws_connect', 'ws_receive', 'ws_disconnect')
+
+
+def consumers_written():
+    try:
+        from chat import consumers
+    except ImportError:
+        return False
+    return all(hasattr(consumers, name) for name in CONSUMERS)
+
+
+def step_4_4():
+    import importlib
+    from django.core.exceptions import ImproperlyConfigured
+    if not os.path.exists('chat/routing.py'):
+        raise Failed('chat/routing.py', 'no such file', 'the post\'s section 4, part 4')
+    try:
+        routing = importlib.import_module('chat.routing')
+    except (ImportError, ImproperlyConfigured) as error:
+        # Until section 5 writes the consumers, the routing cannot import
+        # them: the post's reader met the same.
+        expect(not consumers_written() and ('consumers' in str(error) or 'ws_' in str(error)),
+               'chat/routing.py importing', last_line(error), 'chat/routing.py')
+        return 'waits for the consumers of step 5'
+    from channels.routing import Router
+    channels = set(Router(routing.channel_routing).channels)
+    wanted = {'websocket.connect', 'websocket.receive', 'websocket.disconnect'}
+    expect(wanted <= channels, 'routes for %s' % ', '.join(sorted(wanted)), sorted(channels), 'chat/routing.py')
+
+
+def step_4_5():
+    import importlib
+    from django.core.exceptions import ImproperlyConfigured
+    if not os.path.exists('chat/asgi.py'):
+        raise Failed('chat/asgi.py', 'no such file', 'the post\'s section 4, part 5')
+    try:
+        asgi = importlib.import_module('chat.asgi')
+    except (ImportError, ImproperlyConfigured) as error:
+        expect(not consumers_written(), 'chat/asgi.py importing', last_line(error), 'chat/asgi.py')
+        return 'waits for the consumers of step 5'
+    from django.conf import settings
+    layer = getattr(asgi, 'channel_layer', None)
+    backend = settings.CHANNEL_LAYERS['default']['BACKEND'].rsplit('.', 1)[-1]
+    expect(type(layer).__name__ == backend, 'chat.asgi.channel_layer, the %s daphne serves' % backend,
+           type(layer).__name__, 'chat/asgi.py: channels.asgi.get_channel_layer()')
+
+
+def main(steps):
+    import django
+    django.setup()
+    from django.test.utils import setup_test_environment
+    setup_test_environment()
+    for number in steps:
+        result = {'step': number, 'ok': True}
+        try:
+            note = globals()['step_' + number.replace('.', '_')]()
+            if note:
+                result['note'] = note
+        except Failed as failed:
+            result.update(ok=False, expected=failed.expected, saw=repr(failed.saw)[:300], hint=failed.hint)
+        except Exception as error:
+            result.update(ok=False, expected='step %s to run' % number, saw=last_line(error),
+                          hint='the traceback names the file and line')
+        print(json.dumps(result))
+        sys.stdout.flush()
+        if not result['ok']:
+            return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,198 @@
+"""
+The walk-through as a learner drives it, through make: a walk from an empty
+workspace to the last step with the check after each; a workspace without
+each step failing the check at that step; the replica's own tree passing;
+and each refusal.
+"""
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from lab.harness.stack import ROOT
+
+STEPS = ['1', '2.1', '2.2', '2.3', '2.4', '3', '4.1', '4.2', '4.3', '4.4', '4.5', '5']
+LEGACY_PYTHON = os.path.join(ROOT, 'var', 'venv-legacy', 'bin', 'python')
+
+
+def make(workspace, *arguments, **env):
+    done = subprocess.run(['make', '--no-print-directory', '-s'] + list(arguments) + ['TUTORIAL_DIR=%s' % workspace],
+                          cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                          env=dict(os.environ, **env), timeout=600)
+    return done.returncode, done.stdout
+
+
+def check(workspace, **env):
+    status, output = make(workspace, 'tutorial-check', **env)
+    return status, output, re.findall(r'^step (\S+) +passed', output, re.M)
+
+
+@pytest.fixture(scope='module')
+def finished(tmp_path_factory):
+    """A workspace walked to the last step, one step at a time."""
+    workspace = str(tmp_path_factory.mktemp('walk') / 'tutorial')
+    walked = []
+    for number in STEPS:
+        status, output = make(workspace, 'tutorial', 'STEP=' + number)
+        assert status == 0, output
+        assert '## %s. ' % number in output  # the step's own section of docs/tutorial.md
+        status, output, passed = check(workspace)
+        walked.append((number, status, passed, output))
+    return workspace, walked
+
+
+def test_a_walk_from_an_empty_workspace_passes_the_check_after_each_step(finished):
+    workspace, walked = finished
+    for number, status, passed, output in walked:
+        # Every step up to this one passes; the check stops at a later one
+        # (the installs of 4.1 and 4.2 are the machine's, there already).
+        upto = STEPS.index(number) + 1
+        assert passed[:upto] == STEPS[:upto], output
+        if number == STEPS[-1]:
+            assert status == 0 and 'every step passes' in output, output
+        else:
+            stopped = re.search(r'^stopped at step (\S+)$', output, re.M).group(1)
+            assert status != 0 and STEPS.index(stopped) >= upto, output
+    status, listing = make(workspace, 'tutorial')
+    assert status == 0 and listing.count('[done]') == len(STEPS), listing
+
+
+def test_the_steps_show_the_posts_pitfalls(tmp_path):
+    workspace = str(tmp_path / 'tutorial')
+    status, output = make(workspace, 'tutorial', 'STEP=4.4')
+    assert status == 0, output
+    assert re.search(r'redis\.exceptions\.ConnectionError: Error 111 connecting to localhost:\d+\. Connection refused\.',
+                     output), output
+    assert "No module named 'chat.consumers'" in output, output
+    assert 'channels 1.0.3' in output and 'asgi-redis 1.0.0' in output, output
+
+
+def mutated(finished, tmp_path, change):
+    workspace = str(tmp_path / 'tutorial')
+    shutil.copytree(finished[0], workspace)
+    change(workspace)
+    return workspace
+
+
+def edit(path, old, new):
+    with open(path) as handle:
+        text = handle.read()
+    assert old in text
+    with open(path, 'w') as handle:
+        handle.write(text.replace(old, new))
+
+
+def remove(*names):
+    def change(workspace):
+        for name in names:
+            target = os.path.join(workspace, name)
+            shutil.rmtree(target) if os.path.isdir(target) else os.remove(target)
+    return change
+
+
+def without_apps(workspace):
+    edit(os.path.join(workspace, 'vikander', 'settings.py'), "    'channels',\n    'chat',\n", '')
+
+
+def with_startapps_views(workspace):
+    with open(os.path.join(workspace, 'chat', 'views.py'), 'w') as handle:
+        handle.write('from django.shortcuts import render\n\n# Create your views here.\n')
+
+
+def without_the_chat_urls(workspace):
+    edit(os.path.join(workspace, 'vikander', 'urls.py'), "    url(r'^chat/', include('chat.urls')),\n", '')
+
+
+def without_channel_layers(workspace):
+    path = os.path.join(workspace, 'vikander', 'settings.py')
+    with open(path) as handle:
+        text = handle.read()
+    with open(path, 'w') as handle:
+        handle.write(text[:text.index('CHANNEL_LAYERS = {')])
+
+
+def with_a_stray_asgi_redis(workspace):
+    with open(os.path.join(workspace, 'asgi_redis.py'), 'w') as handle:
+        handle.write('# a learner\'s scratch file, named like the package\n')
+
+
+MUTATIONS = {
+    '1': (without_apps, "'channels' and 'chat' in INSTALLED_APPS"),
+    '2.1': (remove('chat/models.py', 'chat/migrations'), 'chat/models.py defining Room and Message'),
+    '2.2': (with_startapps_views, 'chat/views.py defining about, new_room and chat_room'),
+    '2.3': (without_the_chat_urls, '/chat/ served by views.about'),
+    '2.4': (remove('templates'), 'the about page'),
+    '3': (remove('static/assets/js/chat.js'), 'every static file the room page links'),
+    '4.1': (None, 'redis-server to run'),
+    '4.2': (with_a_stray_asgi_redis, 'asgi_redis 1.0.0 and redis 2.10.5 importable'),
+    '4.3': (without_channel_layers, 'CHANNEL_LAYERS in vikander/settings.py'),
+    '4.4': (remove('chat/routing.py'), 'chat/routing.py'),
+    '4.5': (remove('chat/asgi.py'), 'chat/asgi.py'),
+    '5': (remove('chat/consumers.py'), 'daphne and runworker to start'),
+}
+
+
+@pytest.mark.parametrize('number', STEPS)
+def test_a_workspace_without_a_step_fails_the_check_at_that_step(finished, tmp_path, number):
+    change, expected = MUTATIONS[number]
+    if change is None:
+        # Redis-Server not installed: a PATH without it (the virtualenv only).
+        workspace = finished[0]
+        done = subprocess.run([LEGACY_PYTHON, '-m', 'lab.tutorial', 'check', workspace], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                              env=dict(os.environ, PATH=os.path.dirname(LEGACY_PYTHON), PYTHONPATH=ROOT), timeout=300)
+        status, output = done.returncode, done.stdout
+    else:
+        status, output, _ = check(mutated(finished, tmp_path, change))
+    assert status != 0, output
+    assert 'step %-4s FAILED' % number in output and 'stopped at step %s' % number in output, output
+    assert 'expected: %s' % expected in output and '  hint:' in output, output
+
+
+def test_the_check_passes_on_the_replicas_own_tree():
+    status, output, passed = check(ROOT)
+    assert status == 0 and passed == STEPS, output
+
+
+def test_a_folder_that_is_not_a_walkthroughs_is_refused(tmp_path):
+    (tmp_path / 'notes.txt').write_text('mine')
+    status, output = make(str(tmp_path), 'tutorial', 'STEP=1')
+    assert status != 0 and 'is not empty and not a walk-through\'s workspace' in output, output
+    assert os.listdir(str(tmp_path)) == ['notes.txt']
+
+
+def test_a_step_out_of_range_is_refused(tmp_path):
+    status, output = make(str(tmp_path / 'tutorial'), 'tutorial', 'STEP=6')
+    assert status != 0 and "there is no step '6'; the steps are 1, 2.1," in output, output
+    assert not os.path.exists(str(tmp_path / 'tutorial'))
+
+
+def test_a_file_the_learner_changed_is_never_replaced_unless_named(tmp_path):
+    workspace = str(tmp_path / 'tutorial')
+    assert make(workspace, 'tutorial', 'STEP=2.1')[0] == 0
+    mine = '# my own views\n'
+    with open(os.path.join(workspace, 'chat', 'views.py'), 'w') as handle:
+        handle.write(mine)
+    status, output = make(workspace, 'tutorial', 'STEP=2.2')
+    assert status != 0 and 'chat/views.py was changed since the walk-through wrote it' in output, output
+    assert 'REPLACE=chat/views.py' in output
+    with open(os.path.join(workspace, 'chat', 'views.py')) as handle:
+        assert handle.read() == mine
+    status, output = make(workspace, 'tutorial', 'STEP=2.2', 'REPLACE=chat/views.py')
+    assert status == 0, output
+    with open(os.path.join(workspace, 'chat', 'views.py')) as handle:
+        assert 'def new_room(request):' in handle.read()
+
+
+def test_a_step_already_done_is_refused(tmp_path):
+    workspace = str(tmp_path / 'tutorial')
+    assert make(workspace, 'tutorial', 'STEP=2.1')[0] == 0
+    status, output = make(workspace, 'tutorial', 'STEP=1')
+    assert status != 0 and 'is already past step 1' in output, output
+
+
+def test_checking_a_workspace_that_does_not_exist_is_refused(tmp_path):
+    status, output = make(str(tmp_path / 'nothing'), 'tutorial-check')
+    assert status != 0 and 'does not exist; make tutorial STEP=1 begins one' in output, output
