@@ -11,7 +11,9 @@ import subprocess
 
 import pytest
 
-from lab.harness.stack import ROOT
+from lab.harness.client import fresh_label, frames, join, say
+from lab.harness.make import MakeRun
+from lab.harness.stack import ROOT, port_open, wait_for
 
 STEPS = ['1', '2.1', '2.2', '2.3', '2.4', '3', '4.1', '4.2', '4.3', '4.4', '4.5', '5']
 LEGACY_PYTHON = os.path.join(ROOT, 'var', 'venv-legacy', 'bin', 'python')
@@ -57,6 +59,27 @@ def test_a_walk_from_an_empty_workspace_passes_the_check_after_each_step(finishe
             assert status != 0 and STEPS.index(stopped) >= upto, output
     status, listing = make(workspace, 'tutorial')
     assert status == 0 and listing.count('[done]') == len(STEPS), listing
+
+
+def test_make_tutorial_run_serves_the_workspace_a_chat_two_sockets_share(finished):
+    running = MakeRun('tutorial-run', TUTORIAL_DIR=finished[0])
+    try:
+        wait_for(lambda: 'worker - Listening on channels' in running.log() or running.process.poll() is not None,
+                 120, 'the runworker to listen', seen=running.log)
+        wait_for(lambda: 'Listening on endpoint' in running.log(), 30, 'daphne to listen', seen=running.log)
+        # The workspace's own settings: the post's layer, as it printed it.
+        assert 'Running worker against channel layer default (asgi_redis.core.RedisChannelLayer)' in running.log()
+        label = fresh_label('tutorial-run')
+        alice, bob = join(running, label), join(running, label)
+        say(alice, 'alice', 'hello from the workspace')
+        assert [f['message'] for f in frames(bob, 1)] == ['hello from the workspace']
+        alice.close()
+        bob.close()
+        running.ctrl_c()
+        wait_for(lambda: not running.alive(), 20, 'every process tutorial-run started to stop', seen=running.alive)
+        assert not port_open(running.port) and not port_open(running.redis_port)
+    finally:
+        running.close()
 
 
 def test_the_steps_show_the_posts_pitfalls(tmp_path):

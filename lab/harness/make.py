@@ -1,0 +1,104 @@
+"""
+`make run` and its kin as a user runs them, for the tests of the house and
+of the walk-through: the make process, everything it starts, Ctrl-C.
+Valid Python 3.5.
+"""
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+
+from lab.harness.stack import ROOT, free_port, wait_for
+
+
+def descendants(pid):
+    """Every living process below `pid`."""
+    children = {}
+    for entry in filter(str.isdigit, os.listdir('/proc')):
+        try:
+            with open('/proc/%s/stat' % entry) as stat:
+                parent = int(stat.read().rsplit(')', 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def command_line(pid):
+    try:
+        with open('/proc/%d/cmdline' % pid, 'rb') as cmdline:
+            return cmdline.read().decode('utf-8', 'replace').split('\0')
+    except OSError:
+        return []
+
+
+class MakeRun(object):
+    """`make TARGET` (run, tutorial-run) started as a user starts it, on free
+    loopback ports and a database of its own, in its own session; stopped
+    as Ctrl-C stops it, and whatever it left killed."""
+
+    def __init__(self, target='run', **variables):
+        self.port, self.redis_port = free_port(), free_port()
+        self.workdir = tempfile.mkdtemp(prefix='make-run-')
+        self.url = 'http://127.0.0.1:%d' % self.port
+        self.ws_url = 'ws://127.0.0.1:%d' % self.port
+        env = dict(os.environ, PORT=str(self.port), REDIS_URL='redis://127.0.0.1:%d' % self.redis_port,
+                   DATABASE_URL='sqlite:///' + os.path.join(self.workdir, 'db.sqlite3'))
+        for variable in ('RUNWORKERS', 'CONN_MAX_AGE', 'TRACE', 'DJANGO_SETTINGS_MODULE', 'MAKEFLAGS', 'MFLAGS'):
+            env.pop(variable, None)
+        # Its own session: Ctrl-C in a terminal reaches every process of the
+        # foreground group, as the signal below does.
+        self.process = subprocess.Popen(['make', '--no-print-directory', target] +
+                                        ['%s=%s' % item for item in sorted(variables.items())], cwd=ROOT, env=env,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        universal_newlines=True, start_new_session=True)
+        self.lines = []
+        self.reader = threading.Thread(target=self.read, daemon=True)
+        self.reader.start()
+        self.seen = set()
+
+    def read(self):
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip('\n'))
+
+    def log(self):
+        return '\n'.join(self.lines)
+
+    def processes(self):
+        pids = descendants(self.process.pid)
+        self.seen.update(pids)
+        return pids
+
+    def runworkers(self):
+        return [pid for pid in self.processes() if os.path.basename(command_line(pid)[0]).startswith('python')
+                and 'runworker' in command_line(pid)]
+
+    def ctrl_c(self):
+        self.processes()
+        os.killpg(self.process.pid, signal.SIGINT)
+        self.process.wait(30)
+        self.reader.join(10)
+
+    def alive(self):
+        return [command_line(pid) for pid in sorted(self.seen) if command_line(pid)]
+
+    def close(self):
+        # Whatever a failed test left: Ctrl-C first, then SIGKILL for the rest.
+        if self.process.poll() is None:
+            self.ctrl_c()
+        try:
+            wait_for(lambda: not self.alive(), 20, 'every process make run started to stop', seen=self.alive)
+        finally:
+            for pid in self.seen:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            shutil.rmtree(self.workdir, ignore_errors=True)
