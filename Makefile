@@ -43,10 +43,34 @@ CONN_MAX_AGE ?= 0
 # the layer itself tells `make trace TRACE=told` each hop.
 TRACE ?=
 TOLD_SETTINGS = $(if $(filter told,$(TRACE)),DJANGO_SETTINGS_MODULE=lab.variants.$(1) PYTHONPATH=$(CURDIR))
-run: setup-legacy migrate ## the post: Redis, daphne and one runworker on http://127.0.0.1:8001/chat/
+# Where the post runs: RUNTIME=host, the legacy virtualenv on this machine's
+# CPython 3.5 or 3.6; RUNTIME=docker, the legacy image (ops/run-in-docker).
+# Unset: the host when it has one of those, else Docker when an engine
+# answers.
+comma := ,
+HAVE_PYTHON := $(shell ops/find-python --have 3.5 3.6 && echo yes)
+HAVE_DOCKER = $(shell docker info >/dev/null 2>&1 && echo yes)
+ifeq ($(origin RUNTIME),undefined)
+RUNTIME := $(if $(HAVE_PYTHON),host,$(if $(HAVE_DOCKER),docker,none))
+RUNTIME_WHY := $(if $(HAVE_PYTHON),this machine has CPython 3.5 or 3.6,no CPython 3.5 or 3.6 here$(comma) and $(if $(HAVE_DOCKER),a,no) Docker engine answers)
+else ifneq ($(filter host docker,$(RUNTIME)),)
+RUNTIME_WHY := as asked
+else
+$(error RUNTIME=$(RUNTIME): RUNTIME is host (the virtualenv) or docker (the legacy image))
+endif
+# The first line of make run and make tutorial-run: where, and why.
+$(foreach goal,$(filter run tutorial-run,$(MAKECMDGOALS)),$(info make $(goal): RUNTIME=$(RUNTIME) ($(RUNTIME_WHY))))
+NO_RUNTIME := no CPython 3.5 or 3.6 and no Docker engine here: install pyenv and run 'pyenv install 3.6.15', or install Docker; then make run again
+run: $(if $(filter host,$(RUNTIME)),setup-legacy migrate) ## the post: Redis, daphne and one runworker on http://127.0.0.1:8001/chat/
+ifeq ($(RUNTIME),docker)
+	ops/run-in-docker .
+else ifeq ($(RUNTIME),host)
 	@echo "Serving http://127.0.0.1:$(PORT)/chat/ (Ctrl-C stops Redis, daphne and the runworker)"
 	$(WITH_LEGACY) $(call TOLD_SETTINGS,told_trace) CONN_MAX_AGE=$(CONN_MAX_AGE) \
 		honcho start -f Procfile -c worker=$(RUNWORKERS) web worker redis
+else
+	@echo "make run: $(NO_RUNTIME)" >&2; exit 2
+endif
 
 # The modern port on its own port, on the same database and Redis server
 # (its own Redis database number, so the two stacks never share a group).
@@ -148,7 +172,7 @@ packages: ## the Debian packages make run needs
 # build 2017 sdists, then every pinned package and nothing else.
 $(LEGACY)/.installed: requirements/bootstrap.txt requirements-legacy.txt requirements/legacy-tests.txt
 	rm -rf $(LEGACY)
-	"$$(ops/find-python 3.5 3.6)" -m venv $(LEGACY)
+	python="$$(ops/find-python 3.5 3.6)" && "$$python" -m venv $(LEGACY)
 	$(LEGACY)/bin/pip install -q -r requirements/bootstrap.txt
 	$(LEGACY)/bin/pip install -q --no-deps -r requirements/legacy-tests.txt
 	$(LEGACY)/bin/pip check
@@ -189,12 +213,18 @@ tutorial-check: setup-legacy ## checks the workspace step by step, by behaviour,
 
 # The workspace as `make run` runs the replica: the Procfile's lines, from
 # the workspace's own files, Redis and respawn from here.
-tutorial-run: setup-legacy ## the workspace's chat: Redis, daphne and one runworker on PORT
+tutorial-run: $(if $(filter host,$(RUNTIME)),setup-legacy) ## the workspace's chat: Redis, daphne and one runworker on PORT
 	@test -f $(TUTORIAL_DIR)/chat/consumers.py || { echo "tutorial-run: $(TUTORIAL_DIR) has no chat/consumers.py yet: make tutorial STEP=5 (or write it)"; exit 2; }
+ifeq ($(RUNTIME),docker)
+	ops/run-in-docker $(TUTORIAL_DIR)
+else ifeq ($(RUNTIME),host)
 	mkdir -p var
 	printf 'web: cd $(abspath $(TUTORIAL_DIR)) && daphne -b $$BIND -p $$PORT chat.asgi:channel_layer\nworker: cd $(abspath $(TUTORIAL_DIR)) && $(CURDIR)/ops/respawn python manage.py runworker\nredis: ops/respawn ops/redis-local\n' > var/tutorial.Procfile
 	@echo "Serving $(TUTORIAL_DIR) on http://127.0.0.1:$(PORT)/chat/ (Ctrl-C stops Redis, daphne and the runworker)"
 	$(WITH_LEGACY) honcho start -f var/tutorial.Procfile -d $(CURDIR) web worker redis
+else
+	@echo "make tutorial-run: $(NO_RUNTIME)" >&2; exit 2
+endif
 
 fidelity: $(TOOLS)/.installed ## the post's code against the replica: docs/generated/fidelity.md
 	$(TOOLS)/bin/python -m lab.qa.fidelity

@@ -80,10 +80,12 @@ class MakeRun(object):
         return [pid for pid in self.processes() if os.path.basename(command_line(pid)[0]).startswith('python')
                 and 'runworker' in command_line(pid)]
 
-    def ctrl_c(self):
+    def ctrl_c(self, sig=signal.SIGINT):
+        """Ctrl-C in its terminal; SIGTERM as a script stops it (a shell's
+        background job ignores SIGINT)."""
         self.processes()
-        os.killpg(self.process.pid, signal.SIGINT)
-        self.process.wait(30)
+        os.killpg(self.process.pid, sig)
+        self.process.wait(60)
         self.reader.join(10)
 
     def alive(self):

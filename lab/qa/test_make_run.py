@@ -4,12 +4,17 @@ whose log reads as the post's; two members chat; Ctrl-C stops everything.
 On free loopback ports and a database of its own, bounded in time.
 """
 import os
+import re
+import signal
+import socket
+import subprocess
 
 import pytest
 
-from lab.harness.client import fresh_label, frames, join, say
+from lab.harness.client import fresh_label, frames, history, join, say
+from lab.harness.cluster import Engine
 from lab.harness.make import MakeRun, command_line
-from lab.harness.stack import port_open, wait_for
+from lab.harness.stack import ROOT, port_open, wait_for
 
 # The lines the post shows from its two terminals, as `make run` prints
 # them; the worker's layer is the replica's own (deviations C20, C21).
@@ -62,3 +67,91 @@ def test_make_run_is_the_post_one_runworker_its_log_and_ctrl_c_stops_it_all(make
     # make returns at once; honcho then stops what it started.
     wait_for(lambda: not make_run.alive(), 20, 'every process make run started to stop', seen=make_run.alive)
     assert not port_open(make_run.port) and not port_open(make_run.redis_port)
+
+
+def docker_names(kind):
+    listed = subprocess.run(['docker', kind, 'ls', '-q', '--filter', 'name=vikander-run-'] +
+                            (['-a'] if kind == 'container' else []), stdout=subprocess.PIPE, universal_newlines=True)
+    return listed.stdout.split()
+
+
+def volumes():
+    return set(subprocess.run(['docker', 'volume', 'ls', '-q'], stdout=subprocess.PIPE,
+                              universal_newlines=True).stdout.split())
+
+
+@pytest.fixture
+def engine():
+    running = Engine()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_make_run_in_docker_is_the_post_in_the_legacy_image_and_sigterm_removes_it(engine):
+    before = volumes()
+    make_run = MakeRun(RUNTIME='docker')
+    try:
+        wait_for(lambda: 'worker - Listening on channels' in make_run.log() or make_run.process.poll() is not None,
+                 1200, 'the runworker to listen in its container', seen=make_run.log)
+        assert make_run.process.poll() is None, make_run.log()
+        wait_for(lambda: 'Listening on endpoint' in make_run.log(), 30, 'daphne to listen', seen=make_run.log)
+        log = make_run.log()
+        assert log.splitlines()[0] == 'make run: RUNTIME=docker (as asked)'
+        assert [line for line in WORKER if line not in log] == []
+        # The official image's 3.5, or the stand-in's own version.
+        base, version = re.search(r'^Image vikander-legacy on (\S+): Python (\d+\.\d+)', log, re.M).groups()
+        assert version == ('3.5' if base.startswith('python:3.5') else base.rsplit(':', 1)[1]), log
+
+        label = fresh_label('docker')
+        alice, bob = join(make_run, label), join(make_run, label)
+        say(alice, 'alice', 'hello from a container')
+        assert [f['message'] for f in frames(bob, 1)] == ['hello from a container']
+        alice.close()
+        bob.close()
+        assert history(make_run, label) == [('alice', 'hello from a container')]  # after a reload
+        assert len(docker_names('container')) == 3
+
+        make_run.ctrl_c(signal.SIGTERM)
+        wait_for(lambda: not make_run.alive(), 60, 'make run to stop', seen=make_run.alive)
+        assert docker_names('container') == [] and docker_names('network') == [], make_run.log()[-1500:]
+        assert volumes() == before
+    finally:
+        make_run.close()
+        for name in docker_names('container'):
+            subprocess.run(['docker', 'rm', '-f', '-v', name], stdout=subprocess.DEVNULL)
+
+
+def run_make(*arguments, **env):
+    done = subprocess.run(['make', '--no-print-directory', 'run'] + list(arguments), cwd=ROOT,
+                          env=dict(os.environ, **env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, timeout=300)
+    return done.returncode, done.stdout.splitlines()
+
+
+def test_without_python_or_docker_make_run_names_both_ways_in_one_line():
+    # A PATH with neither CPython 3.5/3.6 nor pyenv, and no engine answering.
+    status, lines = run_make(PATH='/usr/bin:/bin', PYENV_ROOT='/nonexistent', DOCKER_HOST='unix:///nonexistent/docker.sock')
+    assert status != 0
+    assert lines[0] == 'make run: RUNTIME=none (no CPython 3.5 or 3.6 here, and no Docker engine answers)', lines
+    assert lines[1] == ("make run: no CPython 3.5 or 3.6 and no Docker engine here: install pyenv and run "
+                        "'pyenv install 3.6.15', or install Docker; then make run again"), lines
+    assert not [line for line in lines if 'denied' in line or 'Error 127' in line or 'not found' in line], lines
+
+
+def test_in_docker_an_engine_that_does_not_answer_is_one_line():
+    status, lines = run_make('RUNTIME=docker', DOCKER_HOST='unix:///nonexistent/docker.sock')
+    assert status != 0
+    assert 'make run: no Docker engine answers (docker info); start one, or run with RUNTIME=host' in lines, lines
+
+
+def test_in_docker_a_port_taken_is_one_line_and_nothing_is_left(engine):
+    with socket.socket() as taken:
+        taken.bind(('127.0.0.1', 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        status, lines = run_make('RUNTIME=docker', PORT=str(port))
+    assert status != 0
+    assert 'make run: port %d is taken on 127.0.0.1; PORT=... make run serves another' % port in lines, lines
+    assert docker_names('container') == [] and docker_names('network') == []

@@ -7,11 +7,13 @@ and each refusal.
 import os
 import re
 import shutil
+import signal
 import subprocess
 
 import pytest
 
-from lab.harness.client import fresh_label, frames, join, say
+from lab.harness.client import fresh_label, frames, get, join, say
+from lab.harness.cluster import Engine
 from lab.harness.make import MakeRun
 from lab.harness.stack import ROOT, port_open, wait_for
 
@@ -80,6 +82,29 @@ def test_make_tutorial_run_serves_the_workspace_a_chat_two_sockets_share(finishe
         assert not port_open(running.port) and not port_open(running.redis_port)
     finally:
         running.close()
+
+
+def test_make_tutorial_run_in_docker_mounts_the_workspace_so_an_edit_shows_on_reload(finished, tmp_path):
+    engine = Engine()
+    workspace = mutated(finished, tmp_path, lambda workspace: None)
+    running = MakeRun('tutorial-run', TUTORIAL_DIR=workspace, RUNTIME='docker')
+    try:
+        wait_for(lambda: 'worker - Listening on channels' in running.log() or running.process.poll() is not None,
+                 1200, 'the runworker to listen in its container', seen=running.log)
+        wait_for(lambda: 'Listening on endpoint' in running.log(), 30, 'daphne to listen', seen=running.log)
+        assert 'Running worker against channel layer default (asgi_redis.core.RedisChannelLayer)' in running.log()
+        assert 'Create new chat room' in get(running, '/chat/')[2]
+        edit(os.path.join(workspace, 'templates', 'chat', 'about.html'), 'Create new chat room',
+             'Create a room, edited in the workspace')
+        assert 'Create a room, edited in the workspace' in get(running, '/chat/')[2]
+        running.ctrl_c(signal.SIGTERM)
+        wait_for(lambda: not running.alive(), 60, 'tutorial-run to stop', seen=running.alive)
+        left = subprocess.run(['docker', 'ps', '-aq', '--filter', 'name=vikander-run-'], stdout=subprocess.PIPE,
+                              universal_newlines=True).stdout.split()
+        assert left == [], running.log()
+    finally:
+        running.close()
+        engine.stop()
 
 
 def test_the_steps_show_the_posts_pitfalls(tmp_path):
