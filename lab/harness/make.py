@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import threading
 
+from lab.harness.client import fresh_label, frames, join, say
 from lab.harness.stack import ROOT, free_port, wait_for
 
 
@@ -45,6 +46,7 @@ class MakeRun(object):
     as Ctrl-C stops it, and whatever it left killed."""
 
     def __init__(self, target='run', **variables):
+        self.target = target
         self.port, self.redis_port = free_port(), free_port()
         self.workdir = tempfile.mkdtemp(prefix='make-run-')
         self.url = 'http://127.0.0.1:%d' % self.port
@@ -79,6 +81,24 @@ class MakeRun(object):
     def runworkers(self):
         return [pid for pid in self.processes() if os.path.basename(command_line(pid)[0]).startswith('python')
                 and 'runworker' in command_line(pid)]
+
+    def wait_serving(self, timeout):
+        """Until the runworker and daphne listen (setting up may come first)."""
+        wait_for(lambda: 'worker - Listening on channels' in self.log() or self.process.poll() is not None,
+                 timeout, 'the runworker to listen', seen=self.log)
+        if self.process.poll() is not None:
+            raise RuntimeError('make %s exited:\n%s' % (self.target, self.log()))
+        wait_for(lambda: 'Listening on endpoint' in self.log(), 30, 'daphne to listen', seen=self.log)
+
+    def two_members_chat(self, text):
+        """(label, what the second member heard) after the first said `text`."""
+        label = fresh_label('make-' + self.target)
+        alice, bob = join(self, label), join(self, label)
+        say(alice, 'alice', text)
+        heard = [frame['message'] for frame in frames(bob, 1)]
+        alice.close()
+        bob.close()
+        return label, heard
 
     def ctrl_c(self, sig=signal.SIGINT):
         """Ctrl-C in its terminal; SIGTERM as a script stops it (a shell's

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from lab.harness.client import fresh_label, frames, history, join, say
+from lab.harness.client import history
 from lab.harness.cluster import Engine
 from lab.harness.make import MakeRun, command_line
 from lab.harness.stack import ROOT, port_open, wait_for
@@ -38,25 +38,18 @@ def make_run():
 def test_make_run_is_the_post_one_runworker_its_log_and_ctrl_c_stops_it_all(make_run):
     # Setting up may install the virtualenv first; then the stack starts.
     expected = [line.format(port=make_run.port) for line in DAPHNE] + WORKER
-    wait_for(lambda: 'worker - Listening on channels' in make_run.log() or make_run.process.poll() is not None,
-             600, 'the runworker to listen', seen=make_run.log)
-    assert make_run.process.poll() is None, make_run.log()
-    wait_for(lambda: 'Listening on endpoint' in make_run.log(), 30, 'daphne to listen', seen=make_run.log)
+    make_run.wait_serving(600)
     assert [line for line in expected if line not in make_run.log()] == []
     assert 'Serving http://127.0.0.1:%d/chat/' % make_run.port in make_run.log()
 
-    label = fresh_label('make-run')
-    alice, bob = join(make_run, label), join(make_run, label)
-    say(alice, 'alice', 'hello from make run')
-    assert [f['message'] for f in frames(bob, 1)] == ['hello from make run']
+    label, heard = make_run.two_members_chat('hello from make run')
+    assert heard == ['hello from make run']
     wait_for(lambda: make_run.log().count('chat connect room=%s ' % label) == 2, 15, 'the consumers\' log lines',
              seen=make_run.log)
     for line in make_run.lines:
         if 'chat connect room=%s ' % label in line:
             assert 'client=127.0.0.1:' in line and 'path=/chat/%s/ reply_channel=websocket.send!' % label in line
     assert '"WSCONNECT /chat/%s/"' % label in make_run.log()
-    alice.close()
-    bob.close()
 
     # Exactly one runworker, as the post ran it; honcho started one worker.
     assert len(make_run.runworkers()) == 1, [command_line(p) for p in make_run.processes()]
@@ -93,10 +86,7 @@ def test_make_run_in_docker_is_the_post_in_the_legacy_image_and_sigterm_removes_
     before = volumes()
     make_run = MakeRun(RUNTIME='docker')
     try:
-        wait_for(lambda: 'worker - Listening on channels' in make_run.log() or make_run.process.poll() is not None,
-                 1200, 'the runworker to listen in its container', seen=make_run.log)
-        assert make_run.process.poll() is None, make_run.log()
-        wait_for(lambda: 'Listening on endpoint' in make_run.log(), 30, 'daphne to listen', seen=make_run.log)
+        make_run.wait_serving(1200)
         log = make_run.log()
         assert log.splitlines()[0] == 'make run: RUNTIME=docker (as asked)'
         assert [line for line in WORKER if line not in log] == []
@@ -104,12 +94,8 @@ def test_make_run_in_docker_is_the_post_in_the_legacy_image_and_sigterm_removes_
         base, version = re.search(r'^Image vikander-legacy on (\S+): Python (\d+\.\d+)', log, re.M).groups()
         assert version == ('3.5' if base.startswith('python:3.5') else base.rsplit(':', 1)[1]), log
 
-        label = fresh_label('docker')
-        alice, bob = join(make_run, label), join(make_run, label)
-        say(alice, 'alice', 'hello from a container')
-        assert [f['message'] for f in frames(bob, 1)] == ['hello from a container']
-        alice.close()
-        bob.close()
+        label, heard = make_run.two_members_chat('hello from a container')
+        assert heard == ['hello from a container']
         assert history(make_run, label) == [('alice', 'hello from a container')]  # after a reload
         assert len(docker_names('container')) == 3
 

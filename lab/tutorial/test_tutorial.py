@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from lab.harness.client import fresh_label, frames, get, join, say
+from lab.harness.client import get
 from lab.harness.cluster import Engine
 from lab.harness.make import MakeRun
 from lab.harness.stack import ROOT, port_open, wait_for
@@ -66,17 +66,10 @@ def test_a_walk_from_an_empty_workspace_passes_the_check_after_each_step(finishe
 def test_make_tutorial_run_serves_the_workspace_a_chat_two_sockets_share(finished):
     running = MakeRun('tutorial-run', TUTORIAL_DIR=finished[0])
     try:
-        wait_for(lambda: 'worker - Listening on channels' in running.log() or running.process.poll() is not None,
-                 120, 'the runworker to listen', seen=running.log)
-        wait_for(lambda: 'Listening on endpoint' in running.log(), 30, 'daphne to listen', seen=running.log)
+        running.wait_serving(120)
         # The workspace's own settings: the post's layer, as it printed it.
         assert 'Running worker against channel layer default (asgi_redis.core.RedisChannelLayer)' in running.log()
-        label = fresh_label('tutorial-run')
-        alice, bob = join(running, label), join(running, label)
-        say(alice, 'alice', 'hello from the workspace')
-        assert [f['message'] for f in frames(bob, 1)] == ['hello from the workspace']
-        alice.close()
-        bob.close()
+        assert running.two_members_chat('hello from the workspace')[1] == ['hello from the workspace']
         running.ctrl_c()
         wait_for(lambda: not running.alive(), 20, 'every process tutorial-run started to stop', seen=running.alive)
         assert not port_open(running.port) and not port_open(running.redis_port)
@@ -89,9 +82,7 @@ def test_make_tutorial_run_in_docker_mounts_the_workspace_so_an_edit_shows_on_re
     workspace = mutated(finished, tmp_path, lambda workspace: None)
     running = MakeRun('tutorial-run', TUTORIAL_DIR=workspace, RUNTIME='docker')
     try:
-        wait_for(lambda: 'worker - Listening on channels' in running.log() or running.process.poll() is not None,
-                 1200, 'the runworker to listen in its container', seen=running.log)
-        wait_for(lambda: 'Listening on endpoint' in running.log(), 30, 'daphne to listen', seen=running.log)
+        running.wait_serving(1200)
         assert 'Running worker against channel layer default (asgi_redis.core.RedisChannelLayer)' in running.log()
         assert 'Create new chat room' in get(running, '/chat/')[2]
         edit(os.path.join(workspace, 'templates', 'chat', 'about.html'), 'Create new chat room',
