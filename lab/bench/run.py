@@ -46,9 +46,12 @@ class Reference(object):
         self.database = os.path.join(self.workdir, 'db.sqlite3')
         port = free_port()
         self.url, self.ws_url = 'http://127.0.0.1:%d' % port, 'ws://127.0.0.1:%d' % port
-        self.server = Process('reference', [sys.executable, '-m', 'bench.reference', str(port), self.database],
+        self.server = Process('reference', [sys.executable, '-m', 'lab.bench.reference', str(port), self.database],
                               ROOT, dict(os.environ, PYTHONPATH=ROOT), self.workdir)
-        wait_for(lambda: port_open(port), 15, 'the reference server')
+        wait_for(lambda: port_open(port) or not self.server.alive(), 15, 'the reference server',
+                 seen=self.server.output)
+        if not self.server.alive():
+            raise RuntimeError('the reference server exited:\n' + self.server.output())
 
     def query(self, sql, params=()):
         return sqlite_query(self.database, sql, params)
