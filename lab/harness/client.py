@@ -19,8 +19,8 @@ import websocket
 from lab.harness.stack import NoRedirect
 
 QUIET = 1.5  # seconds of silence that count as "nothing arrived"
-# A refusal is answered at once (~50 ms here); 2 s leaves a loaded machine
-# room and still tells it from the post's 5 s hang (docs/deviations.md, C5).
+# A refusal is answered at once; 2 s leaves a loaded machine room and
+# still tells it from the post's 5 s hang (docs/deviations.md, C5).
 PROMPT = 2
 # Production's proxy has a self-signed certificate (ops/proxy).
 UNVERIFIED = ssl.create_default_context()

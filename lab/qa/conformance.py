@@ -31,9 +31,9 @@ from lab.harness.stack import ROOT, Stack, variant
 WSTEST = os.path.join(ROOT, 'var', 'venv-conformance', 'bin', 'wstest')
 OUT = os.path.join(ROOT, 'artefacts', 'conformance')
 # Left out unless CONFORMANCE_CASES names them: 9 (limits and performance)
-# takes 260 s on the legacy stack on 2 cores (1000-message round trips
-# through Redis and a worker, and two 60 s timeouts from dropped empty
-# messages), 12 and 13 (permessage-deflate) far longer.
+# takes minutes on the legacy stack (1000-message round trips through
+# Redis and a worker, and two 60 s timeouts from dropped empty messages),
+# 12 and 13 (permessage-deflate) far longer (docs/conformance.md).
 CASES = os.environ.get('CONFORMANCE_CASES', '1.*,2.*,3.*,4.*,5.*,6.*,7.*,10.*').split(',')
 TIMEOUT = int(os.environ.get('CONFORMANCE_TIMEOUT', '600'))
 OUTCOMES = ['OK', 'NON-STRICT', 'INFORMATIONAL', 'UNIMPLEMENTED', 'FAILED']

@@ -110,8 +110,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def dispatch(self, message):
         # Channels 4.3 sends every event through the database thread before
         # its handler, to close stale connections (aclose_old_connections).
-        # A delivery touches no database: at 300 msg/s those were 3,000 trips
-        # a second queued with the inserts on that one thread. The handlers
+        # A delivery touches no database: under load those trips queued with
+        # the inserts on that one thread (docs/performance.md). The handlers
         # that do query go through database_sync_to_async, which closes them.
         if message['type'] == 'chat.message':
             return await self.chat_message(message)

@@ -72,8 +72,8 @@ ASGI_APPLICATION = 'vikander.asgi.application'
 # One SQLite file for both stacks: `make run` and `make run-modern` see the
 # same rooms and messages.
 # CONN_MAX_AGE keeps a thread's database connection for 60 s instead of
-# opening and closing one per message, which was most of a daphne's time at
-# 300 msg/s (docs/generated/benchmarks.md); checked before reuse so that a restarted
+# opening and closing one per message, which was most of a daphne's time
+# under load (docs/performance.md); checked before reuse so that a restarted
 # database costs no message. The environment's CONN_MAX_AGE overrides it.
 DATABASES = {
     'default': dj_database_url.config(
