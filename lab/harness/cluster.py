@@ -87,10 +87,11 @@ class Cluster(object):
                         SECRET_KEY=os.environ.get('SECRET_KEY') or
                         binascii.hexlify(os.urandom(32)).decode())
         self.env.update(env or {})
-        self.env.update(image_variables())
         self.started = False
         atexit.register(self.stop)
         try:
+            # Inside the try: a failure here must stop the engine it started too.
+            self.env.update(image_variables())
             self.compose('build', '-q')
             self.started = True
             self.compose('up', '-d', '--quiet-pull')
