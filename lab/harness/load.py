@@ -24,6 +24,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from lab.harness.client import UNVERIFIED
 from lab.harness.logged import NEVER_STORED, SILENT
+from lab.harness.stack import process_children, process_tree
 
 # Sockets opened at once: enough to open 1,000 in seconds, few enough not
 # to overflow daphne's listen backlog.
@@ -77,23 +78,8 @@ class ProcessWatch(object):
 
     def trees(self):
         """{name: its pid and every descendant's}, from one pass over /proc."""
-        children = {}
-        for entry in os.listdir('/proc'):
-            if entry.isdigit():
-                try:
-                    with open('/proc/%s/stat' % entry) as stat:
-                        parent = int(stat.read().rsplit(')', 1)[1].split()[1])
-                except OSError:
-                    continue
-                children.setdefault(parent, []).append(int(entry))
-        trees = {}
-        for name, pid in self.pids.items():
-            found, todo = [], [pid]
-            while todo:
-                found.append(todo.pop())
-                todo.extend(children.get(found[-1], []))
-            trees[name] = found
-        return trees
+        children = process_children()
+        return {name: process_tree(pid, children) for name, pid in self.pids.items()}
 
     def cpu(self, tree):
         total = 0.0

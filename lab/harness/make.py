@@ -11,25 +11,12 @@ import tempfile
 import threading
 
 from lab.harness.client import fresh_label, frames, join, say
-from lab.harness.stack import ROOT, free_port, wait_for
+from lab.harness.stack import ROOT, free_port, process_children, process_tree, wait_for
 
 
 def descendants(pid):
     """Every living process below `pid`."""
-    children = {}
-    for entry in filter(str.isdigit, os.listdir('/proc')):
-        try:
-            with open('/proc/%s/stat' % entry) as stat:
-                parent = int(stat.read().rsplit(')', 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(parent, []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
+    return process_tree(pid, process_children())[1:]
 
 
 def command_line(pid):

@@ -15,6 +15,20 @@ import tempfile
 from lab.harness.stack import ROOT, Stack
 
 POST = os.path.join(ROOT, 'docs', 'post.md')
+# daphne's and runworker's first lines as the post printed them (section
+# 4.5), where they listen and the layer's class left to fill in.
+DAPHNE_SAID = ('Starting server at tcp:port={port}:interface={interface}, channel layer chat.asgi:channel_layer.',
+               'Using busy-loop synchronous mode on channel layer',
+               'Listening on endpoint tcp:port={port}:interface={interface}')
+RUNWORKER_SAID = ('runworker - Using single-threaded worker.',
+                  'runworker - Running worker against channel layer default ({layer})',
+                  'worker - Listening on channels http.request, websocket.connect, websocket.disconnect, '
+                  'websocket.receive')
+
+
+def unsaid(log, lines, **fields):
+    """Those of the post's `lines`, filled in with `fields`, that `log` lacks."""
+    return [line for line in (line.format(**fields) for line in lines) if line not in log]
 
 
 def read(path):

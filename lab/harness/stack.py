@@ -92,6 +92,28 @@ def redis_server(port, workdir):
             '--save', '', '--appendonly', 'no', '--dir', workdir]
 
 
+def process_children():
+    """{pid: [its children's pids]}, from one pass over /proc."""
+    children = {}
+    for entry in filter(str.isdigit, os.listdir('/proc')):
+        try:
+            with open('/proc/%s/stat' % entry) as stat:
+                parent = int(stat.read().rsplit(')', 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry))
+    return children
+
+
+def process_tree(pid, children):
+    """`pid` and every descendant of it in `children` (process_children())."""
+    found, todo = [], [pid]
+    while todo:
+        found.append(todo.pop())
+        todo.extend(children.get(found[-1], []))
+    return found
+
+
 def port_open(port):
     try:
         socket.create_connection(('127.0.0.1', port), timeout=0.5).close()

@@ -96,7 +96,7 @@ def test_a_hand_written_page_is_not_a_generated_one(page):
     assert 'do not edit by hand' not in read(page)
 
 
-def test_the_check_can_fail(tmp_path):
+def test_the_check_can_fail():
     # A page naming a removed target, a former folder and a missing file.
     page = '`make setup`, `harness/stack.py`, `lab/nothing.py`, [gone](docs/gone.md), `chat/models.py`'
     assert set(re.findall(r'`make ([a-z][a-z0-9-]*)', page)) - targets() == {'setup'}

@@ -15,7 +15,7 @@ import sys
 
 from lab.harness.stack import ROOT
 from lab.tutorial import check
-from lab.tutorial.steps import MARKER, STEPS, Workspace, step
+from lab.tutorial.steps import MARKER, NUMBERS, STEPS, Workspace, step
 
 GUIDE = os.path.join(ROOT, 'docs', 'tutorial.md')
 
@@ -39,7 +39,7 @@ def listing(path):
     elif not done:
         lines.append('%s is not a walk-through\'s workspace: make tutorial-check checks it' % os.path.relpath(path))
     elif done[-1] != STEPS[-1].number:
-        lines.append('next: make tutorial STEP=%s' % STEPS[[i.number for i in STEPS].index(done[-1]) + 1].number)
+        lines.append('next: make tutorial STEP=%s' % NUMBERS[NUMBERS.index(done[-1]) + 1])
     return lines
 
 
@@ -62,8 +62,7 @@ def main(argv):
         print('\n'.join(lines))
         return status
     if len(argv) < 3:
-        raise SystemExit('tutorial: which step? make tutorial STEP=N, N one of %s'
-                         % ', '.join(item.number for item in STEPS))
+        raise SystemExit('tutorial: which step? make tutorial STEP=N, N one of %s' % ', '.join(NUMBERS))
     target = step(argv[2]).number
     workspace = Workspace(path, replace=argv[3:])
     for item, output in workspace.advance(target):

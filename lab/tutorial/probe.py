@@ -178,18 +178,26 @@ def consumers_written():
     return all(hasattr(consumers, name) for name in CONSUMERS)
 
 
-def step_4_4():
+def waiting_for_consumers(module, part):
+    """`module` (chat.routing, chat.asgi) imported, or None while it cannot
+    import consumers that step 5 has not written yet: the post's reader met
+    the same, reading in order."""
     import importlib
     from django.core.exceptions import ImproperlyConfigured
-    if not os.path.exists('chat/routing.py'):
-        raise Failed('chat/routing.py', 'no such file', 'the post\'s section 4, part 4')
+    path = module.replace('.', '/') + '.py'
+    if not os.path.exists(path):
+        raise Failed(path, 'no such file', "the post's section 4, part %s" % part)
     try:
-        routing = importlib.import_module('chat.routing')
+        return importlib.import_module(module)
     except (ImportError, ImproperlyConfigured) as error:
-        # Until section 5 writes the consumers, the routing cannot import
-        # them: the post's reader met the same.
         expect(not consumers_written() and ('consumers' in str(error) or 'ws_' in str(error)),
-               'chat/routing.py importing', last_line(error), 'chat/routing.py')
+               '%s importing' % path, last_line(error), path)
+        return None
+
+
+def step_4_4():
+    routing = waiting_for_consumers('chat.routing', 4)
+    if routing is None:
         return 'waits for the consumers of step 5'
     from channels.routing import Router
     channels = set(Router(routing.channel_routing).channels)
@@ -198,14 +206,8 @@ def step_4_4():
 
 
 def step_4_5():
-    import importlib
-    from django.core.exceptions import ImproperlyConfigured
-    if not os.path.exists('chat/asgi.py'):
-        raise Failed('chat/asgi.py', 'no such file', 'the post\'s section 4, part 5')
-    try:
-        asgi = importlib.import_module('chat.asgi')
-    except (ImportError, ImproperlyConfigured) as error:
-        expect(not consumers_written(), 'chat/asgi.py importing', last_line(error), 'chat/asgi.py')
+    asgi = waiting_for_consumers('chat.asgi', 5)
+    if asgi is None:
         return 'waits for the consumers of step 5'
     from django.conf import settings
     layer = getattr(asgi, 'channel_layer', None)

@@ -16,6 +16,8 @@ from lab.harness.post import snippets
 from lab.harness.stack import ROOT, free_port
 
 MARKER = '.walkthrough'
+# The post's code blocks (docs/post.md), read once.
+BLOCKS = snippets()
 
 
 class Step(object):
@@ -40,7 +42,7 @@ def run(ws, *argv):
     done = subprocess.run(list(argv), cwd=ws.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           universal_newlines=True, env=reader_environment())
     for name in ws.files() - before:
-        ws.created[name] = digest(ws.read(name))
+        ws.state['created'][name] = digest(ws.read(name))
     if done.returncode:
         raise SystemExit('tutorial: `%s` failed in %s:\n%s' % (' '.join(argv), ws.path, done.stdout))
     return done.stdout
@@ -81,7 +83,7 @@ def start_project(ws):
     run(ws, os.path.join(os.path.dirname(sys.executable), 'django-admin'), 'startproject', 'vikander', '.')
     run(ws, *python('manage.py', 'startapp', 'chat'))
     settings = ws.read('vikander/settings.py')
-    apps = snippets()[0].text.splitlines()[1:-1]  # the post's 'channels', 'chat'
+    apps = BLOCKS[0].text.splitlines()[1:-1]  # the post's 'channels', 'chat'
     settings = settings.replace("    'django.contrib.staticfiles',\n]",
                                 "    'django.contrib.staticfiles',\n" + '\n'.join(apps) + '\n]', 1)
     ws.write('vikander/settings.py', settings)
@@ -136,7 +138,7 @@ def asgi_waits(ws):
 
 
 def channel_layers(ws):
-    ws.write('vikander/settings.py', ws.read('vikander/settings.py').rstrip('\n') + '\n\n' + snippets()[9].text)
+    ws.write('vikander/settings.py', ws.read('vikander/settings.py').rstrip('\n') + '\n\n' + BLOCKS[9].text)
 
 
 STEPS = [
@@ -175,7 +177,9 @@ class Workspace(object):
     def __init__(self, path, replace=()):
         self.path = os.path.abspath(path)
         self.replace = set(replace)
-        self.state = {'done': [], 'wrote': {}}
+        # The steps done; digests of the files it wrote, and of those its
+        # commands (startproject, startapp, makemigrations) created.
+        self.state = {'done': [], 'wrote': {}, 'created': {}}
         marker = os.path.join(self.path, MARKER)
         if os.path.exists(marker):
             with io.open(marker, encoding='utf-8') as handle:
@@ -184,9 +188,6 @@ class Workspace(object):
             raise SystemExit('tutorial: %s is not empty and not a walk-through\'s workspace; '
                              'name another with TUTORIAL_DIR=..., or check it with make tutorial-check'
                              % os.path.relpath(self.path))
-
-    def __str__(self):
-        return self.path
 
     def exists(self, name):
         return os.path.exists(os.path.join(self.path, name))
@@ -207,13 +208,9 @@ class Workspace(object):
         """Refuse to replace a file the learner wrote or changed."""
         if not self.exists(name) or name in self.replace:
             return
-        if self.state['wrote'].get(name, self.created.get(name)) != digest(self.read(name)):
+        if self.state['wrote'].get(name, self.state['created'].get(name)) != digest(self.read(name)):
             raise SystemExit('tutorial: %s was changed since the walk-through wrote it; keep your copy elsewhere, '
                              'or REPLACE=%s to let the next step overwrite it' % (name, name))
-
-    @property
-    def created(self):
-        return self.state.setdefault('created', {})
 
     def files(self):
         found = set()
@@ -244,10 +241,10 @@ class Workspace(object):
         for item in STEPS[last + 1:wanted + 1]:
             # Every file this step writes is checked before any is written.
             for index in item.blocks:
-                self.guard(snippets()[index].path)
+                self.guard(BLOCKS[index].path)
             output = ''
             for index in item.blocks:
-                snippet = snippets()[index]
+                snippet = BLOCKS[index]
                 self.write(snippet.path, snippet.text)
             if item.does:
                 output = item.does(self) or ''
