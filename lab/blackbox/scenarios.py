@@ -63,8 +63,10 @@ def echo_of(stack, message, handle='h'):
     sock = join(stack, label)
     try:
         say(sock, handle, message)
-    except websocket.WebSocketConnectionClosedException:
-        pass  # closed mid-frame, as a TLS proxy reports it: next_event says so
+    except (ConnectionError, websocket.WebSocketConnectionClosedException):
+        # The server ended the connection while the frame was still going out:
+        # the kernel reports a reset, a TLS proxy a close. next_event says which.
+        pass
     event = next_event(sock, 30)
     sock.close()
     if event[0] != 'frame':
