@@ -33,3 +33,11 @@ def test_an_unmarked_change_is_caught(tmpdir):
     snippet = Snippet(99, 'chat/routing.py', None,
                       read(os.path.join(ROOT, 'chat', 'routing.py')).replace('ws_receive)', 'ws_other)'))
     assert [hunk.ids for hunk in fidelity.hunks(snippet)] == [[]]
+
+
+def test_a_later_assignment_into_a_fragment_is_a_hunk():
+    # The post's CHANNEL_LAYERS stands as printed, but a line after it names
+    # another backend: the report shows that line with its ledger entries.
+    layers, = [s for s in fidelity.snippets() if s.title.endswith('(CHANNEL_LAYERS)')]
+    assert [(hunk.replica[-1], hunk.ids) for hunk in fidelity.hunks(layers)] == [
+        ('CHANNEL_LAYERS["default"]["BACKEND"] = "vikander.layers.RedisChannelLayer"', ['C20', 'C21'])]

@@ -42,11 +42,21 @@ def replica_lines(snippet):
     if not snippet.fragment:
         return lines
     # A fragment: from its first line to the first line that closes it at
-    # the same indentation (`]` or `}`).
+    # the same indentation (`]` or `}`), then every later line that assigns
+    # into the same name (`NAME[...] = ...`), which changes what it says,
+    # with the comment lines directly above it.
     first, last = snippet.text.splitlines()[0], snippet.text.splitlines()[-1]
     start = lines.index(first)
     end = next(n for n in range(start + 1, len(lines)) if lines[n] == last)
-    return lines[start:end + 1]
+    name = first.split('=')[0].strip()
+    kept = lines[start:end + 1]
+    for n in range(end + 1, len(lines)):
+        if lines[n].startswith(name + '['):
+            above = n
+            while COMMENT.match(lines[above - 1]):
+                above -= 1
+            kept.extend(lines[above:n + 1])
+    return kept
 
 
 def ledger_ids(lines):
