@@ -128,11 +128,20 @@ def bad_input(workspace):
             for text, ledger in frames_sent:
                 before = len(stack.workers[0].output())
                 sock.send(text)
-                seen = next_event(sock, 1)
+                # A good frame after it: the one runworker takes a socket's
+                # frames in order, so once the room hears this one, the bad
+                # frame is done with and whatever it made the runworker say
+                # is in its log.
+                say(sock, 'probe', 'after the bad frame')
+                heard = []
+                while True:
+                    event = next_event(sock, 10)
+                    if event[0] != 'frame' or json.loads(event[1]).get('handle') == 'probe':
+                        break
+                    heard.append(event[1])
                 said = [line for line in stack.workers[0].output()[before:].splitlines() if line.strip()]
                 lines.append('  %s\n    the room heard: %s\n    runworker said: %s\n    the replica: %s' % (
-                    text, seen[1] if seen[0] == 'frame' else seen[0], said[-1] if said else 'nothing',
-                    ledger))
+                    text, ', '.join(heard) or 'nothing', said[-1] if said else 'nothing', ledger))
             sock.close()
         finally:
             stack.stop()

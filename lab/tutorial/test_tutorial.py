@@ -4,6 +4,7 @@ workspace to the last step with the check after each; a workspace without
 each step failing the check at that step; the replica's own tree passing;
 and each refusal.
 """
+import json
 import os
 import re
 import shutil
@@ -39,16 +40,16 @@ def finished(tmp_path_factory):
     workspace = str(tmp_path_factory.mktemp('walk') / 'tutorial')
     walked = []
     for number in STEPS:
-        status, output = make(workspace, 'tutorial', 'STEP=' + number)
-        assert status == 0, output
-        assert '## %s. ' % number in output  # the step's own section of docs/tutorial.md
+        status, shown = make(workspace, 'tutorial', 'STEP=' + number)
+        assert status == 0, shown
+        assert '## %s. ' % number in shown  # the step's own section of docs/tutorial.md
         status, output, passed = check(workspace)
         walked.append((number, status, passed, output))
-    return workspace, walked
+    return workspace, walked, shown
 
 
 def test_a_walk_from_an_empty_workspace_passes_the_check_after_each_step(finished):
-    workspace, walked = finished
+    workspace, walked, _ = finished
     for number, status, passed, output in walked:
         # Every step up to this one passes; the check stops at a later one
         # (the installs of 4.1 and 4.2 are the machine's, there already).
@@ -61,6 +62,19 @@ def test_a_walk_from_an_empty_workspace_passes_the_check_after_each_step(finishe
             assert status != 0 and STEPS.index(stopped) >= upto, output
     status, listing = make(workspace, 'tutorial')
     assert status == 0 and listing.count('[done]') == len(STEPS), listing
+
+
+def test_the_last_step_shows_the_posts_consumers_on_the_frames_the_replica_refuses(finished):
+    rows = re.findall(r'^  (.+)\n    the room heard: (.+)\n    runworker said: (.+)\n', finished[2], re.M)
+    assert [(sent, said) for sent, _, said in rows] == [
+        ('not JSON at all', "NameError: name 'text' is not defined"),
+        ('[1, 2]', "AttributeError: 'list' object has no attribute 'keys'"),
+        ('{"handle": "alice"}', 'nothing'),
+        ('{"handle": 1, "message": ["x"]}', 'nothing')], finished[2]
+    heard = [heard for _, heard, _ in rows]
+    assert heard[:3] == ['nothing'] * 3, finished[2]
+    # Values that are not strings are stored and sent to the room as they came.
+    assert {key: json.loads(heard[3])[key] for key in ('handle', 'message')} == {'handle': 1, 'message': ['x']}
 
 
 def test_make_tutorial_run_serves_the_workspace_a_chat_two_sockets_share(finished):
