@@ -358,7 +358,7 @@ def main(path=None, docs=DOCS):
         one, two = highest_carried(runs, 'legacy-1', sweep), highest_carried(runs, 'legacy-2', sweep)
         lines += ['From 1 to 2 runworkers, the highest load of one room of 10 carried with nothing lost and no '
                   'socket closed in every run goes from %s to %s msg/s%s. Runs that carried each load, and what '
-                  'bounds the runworkers on this machine ("Legacy, 300 msg/s" under "Where the time goes"):' % (
+                  'bounds the runworkers on this machine ("Legacy, past what it carries (1013)" under "Where the time goes"):' % (
                       fmt(one), fmt(two), ' (%.1f×)' % (two / one) if one else ''), '',
                   carried_table(runs, [s for s in main_systems if s in ('legacy-1', 'legacy-2', 'legacy-4')],
                                 sweep), '']

@@ -34,7 +34,6 @@ def artefacts():
     return ARTEFACTS
 
 
-
 def pytest_terminal_summary(terminalreporter):
     """Keeps what was observed, records it under RECORD=1, and with both
     stacks observed writes the comparison and prints its table."""

@@ -122,11 +122,11 @@ def stored_rows(stack, prefix):
         'WHERE message LIKE ?', (prefix + '%',))
 
 
-
 def in_thread(work, *args):
     """`work(*args)` in the loop's thread pool, awaited: what
     asyncio.to_thread does, in the harness's Python 3.5 terms."""
     return asyncio.get_event_loop().run_in_executor(None, functools.partial(work, *args))
+
 
 async def open_member(member, ws_url, origin):
     try:

@@ -192,7 +192,7 @@ class Modern(Trail):
                         kind='channel', channel=name)
 
     def told(self, when, client, event):
-        """What vikander/layers.py says happened inside daphne."""
+        """What lab/tracing/modern_layers.py says happened inside daphne."""
         kind, channel = event.get('event'), event.get('channel')
         if kind == 'received':
             flow = self.sent.get(event.get('text'))
