@@ -19,8 +19,9 @@ DOCKER_PACKAGES := docker.io docker-compose debootstrap
 TEST_PACKAGES := $(PRODUCTION_PACKAGES) chromium chromium-driver $(DOCKER_PACKAGES)
 WITH_LEGACY := PATH="$(CURDIR)/$(LEGACY)/bin:$$PATH"
 WITH_MODERN := PATH="$(CURDIR)/$(MODERN)/bin:$$PATH"
-# The modern port and the tools run on the machine's own CPython, 3.10 or newer.
-CURRENT_PYTHONS := 3.13 3.12 3.11 3.10
+# The modern port and the tools run on the machine's own CPython, 3.11 or
+# newer (numpy 2.4 and matplotlib 3.11 in requirements/tools.txt need 3.11).
+CURRENT_PYTHONS := 3.13 3.12 3.11
 # What must stay valid Python 3.5: the post's package, its tests, what they
 # run (the harness, the settings variants, the told trace's layers, the QA
 # drivers) and the cluster's settings.
@@ -34,49 +35,37 @@ PY35 := manage.py vikander chat tests lab/harness lab/variants lab/tracing lab/q
 help: ## every target, one line each
 	@awk -F':.*## ' '/^[a-z][a-z0-9-]*:.*## / {printf "make %-22s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# Deviation C10: the post's two terminals in one `make run`, the Procfile's
+# web, worker and redis under honcho (docs/deviations.md).
 # The post ran one runworker and Django's default CONN_MAX_AGE (0). What the
 # benchmark found carries more (docs/performance.md) is a variable away:
-# RUNWORKERS=2, CONN_MAX_AGE=60 (deviation C18).
+# RUNWORKERS=2, CONN_MAX_AGE=60 (deviation C18). TRACE=told runs the told
+# trace's settings (lab/variants/told_trace.py): the layer itself tells
+# `make trace TRACE=told` each hop. RUNTIME=host runs the legacy virtualenv
+# on this machine's CPython 3.5 or 3.6, RUNTIME=docker the legacy image
+# (ops/run-in-docker); unset, ops/runtime chooses, says why in the first
+# line, and refuses a value of these variables that would do nothing.
 RUNWORKERS ?= 1
 CONN_MAX_AGE ?= 0
-# TRACE=told runs the told trace's settings (lab/variants/told_trace.py):
-# the layer itself tells `make trace TRACE=told` each hop.
 TRACE ?=
 TOLD_SETTINGS = $(if $(filter told,$(TRACE)),DJANGO_SETTINGS_MODULE=lab.variants.$(1) PYTHONPATH=$(CURDIR))
-# Where the post runs: RUNTIME=host, the legacy virtualenv on this machine's
-# CPython 3.5 or 3.6; RUNTIME=docker, the legacy image (ops/run-in-docker).
-# Unset: the host when it has one of those, else Docker when an engine
-# answers.
-comma := ,
-HAVE_PYTHON := $(shell ops/find-python --have 3.5 3.6 && echo yes)
-HAVE_DOCKER = $(shell docker info >/dev/null 2>&1 && echo yes)
-ifeq ($(origin RUNTIME),undefined)
-RUNTIME := $(if $(HAVE_PYTHON),host,$(if $(HAVE_DOCKER),docker,none))
-RUNTIME_WHY := $(if $(HAVE_PYTHON),this machine has CPython 3.5 or 3.6,no CPython 3.5 or 3.6 here$(comma) and $(if $(HAVE_DOCKER),a,no) Docker engine answers)
-else ifneq ($(filter host docker,$(RUNTIME)),)
-RUNTIME_WHY := as asked
-else
-$(error RUNTIME=$(RUNTIME): RUNTIME is host (the virtualenv) or docker (the legacy image))
-endif
-# The first line of make run and make tutorial-run: where, and why.
-$(foreach goal,$(filter run tutorial-run,$(MAKECMDGOALS)),$(info make $(goal): RUNTIME=$(RUNTIME) ($(RUNTIME_WHY))))
-NO_RUNTIME := no CPython 3.5 or 3.6 and no Docker engine here: install pyenv and run 'pyenv install 3.6.15', or install Docker; then make run again
-run: $(if $(filter host,$(RUNTIME)),setup-legacy migrate) ## the post: Redis, daphne and one runworker on http://127.0.0.1:8001/chat/
-ifeq ($(RUNTIME),docker)
-	ops/run-in-docker .
-else ifeq ($(RUNTIME),host)
-	@echo "Serving http://127.0.0.1:$(PORT)/chat/ (Ctrl-C stops Redis, daphne and the runworker)"
+# make run-modern and make trace refuse a TRACE that would do nothing (make
+# run's ops/runtime does the same).
+TRACE_CHECK = @case "$(TRACE)" in ''|told) ;; *) echo "make $@: TRACE=$(TRACE): TRACE=told (the layer tells make trace each hop), or unset" >&2; exit 2 ;; esac
+run: ## the post: Redis, daphne and one runworker on http://127.0.0.1:8001/chat/
+	@runtime="$$(ops/runtime run)" || exit 2; \
+	if [ "$$runtime" = docker ]; then exec ops/run-in-docker .; fi; \
+	$(MAKE) --no-print-directory setup-legacy migrate && \
+	echo "Serving http://127.0.0.1:$(PORT)/chat/ (Ctrl-C stops Redis, daphne and the runworker)" && \
 	$(WITH_LEGACY) $(call TOLD_SETTINGS,told_trace) CONN_MAX_AGE=$(CONN_MAX_AGE) \
-		honcho start -f Procfile -c worker=$(RUNWORKERS) web worker redis
-else
-	@echo "make run: $(NO_RUNTIME)" >&2; exit 2
-endif
+		exec honcho start -f Procfile -c worker=$(RUNWORKERS) web worker redis
 
 # The modern port on its own port, on the same database and Redis server
 # (its own Redis database number, so the two stacks never share a group).
 MODERN_PORT ?= 8002
 MODERN_REDIS_URL ?= redis://127.0.0.1:6379/1
 run-modern: setup-modern ## the modern port on http://127.0.0.1:8002/chat/
+	$(TRACE_CHECK)
 	cd modern && ../$(MODERN)/bin/python manage.py migrate --noinput
 	@echo "Serving http://127.0.0.1:$(MODERN_PORT)/chat/ (Ctrl-C stops Redis and daphne)"
 	$(WITH_MODERN) PORT=$(MODERN_PORT) REDIS_URL=$(MODERN_REDIS_URL) \
@@ -118,6 +107,7 @@ test: setup-legacy setup-modern $(TOOLS)/.installed $(TRACER)/.installed check-p
 STACK ?= legacy
 TRACE_ARGS ?= --summary
 trace: $(TRACER)/.installed ## every hop of each chat message through the running stack's channel layer
+	$(TRACE_CHECK)
 	MODERN_REDIS_URL=$(MODERN_REDIS_URL) $(TRACER)/bin/python -m lab.tracing --stack $(STACK) \
 		$(if $(filter told,$(TRACE)),--told) $(TRACE_ARGS)
 
@@ -140,6 +130,7 @@ cluster: $(TOOLS)/.installed ## the stack over several containers behind nginx, 
 # 3' for the spread, '--loads quiet,300' for fewer.
 BENCH_ARGS ?=
 bench: setup-legacy setup-modern $(TOOLS)/.installed $(TRACER)/.installed ## both stacks under load: docs/generated/benchmarks.md
+	ops/install-system-packages $(PRODUCTION_PACKAGES)
 	$(TOOLS)/bin/python -m lab.bench.run $(BENCH_ARGS)
 	$(TOOLS)/bin/python -m lab.bench.report
 	$(TOOLS)/bin/python -m lab.bench.scaling
@@ -147,7 +138,7 @@ bench: setup-legacy setup-modern $(TOOLS)/.installed $(TRACER)/.installed ## bot
 # make cluster's containers under three loads beside the same processes
 # without containers, 3 repeats: the report's "On several containers".
 bench-cluster: setup-legacy setup-modern $(TOOLS)/.installed ## the cluster's containers under load, into the same report
-	ops/install-system-packages $(DOCKER_PACKAGES)
+	ops/install-system-packages $(PRODUCTION_PACKAGES) $(DOCKER_PACKAGES)
 	$(TOOLS)/bin/python -m lab.bench.run --systems reference,legacy-2x2,legacy-cluster,modern-x2,modern-cluster \
 		--loads quiet,busy,300 --repeat 3 --out artefacts/bench/cluster
 	$(TOOLS)/bin/python -m lab.bench.report
@@ -197,7 +188,7 @@ migrate: $(LEGACY)/.installed ## the SQLite database var/db.sqlite3
 	mkdir -p var
 	$(LEGACY)/bin/python manage.py migrate --noinput
 
-check-py35: $(TOOLS)/.installed ## vermin: the folders that must stay valid Python 3.5 are
+check-py35: $(TOOLS)/.installed ## vermin: what must stay valid Python 3.5 is (docs/layout.md)
 	$(TOOLS)/bin/vermin --no-tips --violations -t=3.5- $(PY35)
 
 # The walk-through (docs/tutorial.md), in TUTORIAL_DIR, on the legacy
@@ -212,24 +203,22 @@ tutorial-check: setup-legacy ## checks the workspace step by step, by behaviour,
 	$(TUTORIAL) check $(TUTORIAL_DIR)
 
 # The workspace as `make run` runs the replica: the Procfile's lines, from
-# the workspace's own files, Redis and respawn from here.
-tutorial-run: $(if $(filter host,$(RUNTIME)),setup-legacy) ## the workspace's chat: Redis, daphne and one runworker on PORT
-	@test -f $(TUTORIAL_DIR)/chat/consumers.py || { echo "tutorial-run: $(TUTORIAL_DIR) has no chat/consumers.py yet: make tutorial STEP=5 (or write it)"; exit 2; }
-ifeq ($(RUNTIME),docker)
-	ops/run-in-docker $(TUTORIAL_DIR)
-else ifeq ($(RUNTIME),host)
-	mkdir -p var
-	printf 'web: cd $(abspath $(TUTORIAL_DIR)) && daphne -b $$BIND -p $$PORT chat.asgi:channel_layer\nworker: cd $(abspath $(TUTORIAL_DIR)) && $(CURDIR)/ops/respawn python manage.py runworker\nredis: ops/respawn ops/redis-local\n' > var/tutorial.Procfile
-	@echo "Serving $(TUTORIAL_DIR) on http://127.0.0.1:$(PORT)/chat/ (Ctrl-C stops Redis, daphne and the runworker)"
-	$(WITH_LEGACY) honcho start -f var/tutorial.Procfile -d $(CURDIR) web worker redis
-else
-	@echo "make tutorial-run: $(NO_RUNTIME)" >&2; exit 2
-endif
+# the workspace's own files, Redis and respawn from here; RUNTIME as make
+# run takes it.
+tutorial-run: ## the workspace's chat: Redis, daphne and one runworker on PORT
+	@runtime="$$(ops/runtime tutorial-run)" || exit 2; \
+	test -f $(TUTORIAL_DIR)/chat/consumers.py || { echo "tutorial-run: $(TUTORIAL_DIR) has no chat/consumers.py yet: make tutorial STEP=5 (or write it)"; exit 2; }; \
+	if [ "$$runtime" = docker ]; then exec ops/run-in-docker $(TUTORIAL_DIR); fi; \
+	$(MAKE) --no-print-directory setup-legacy && mkdir -p var && \
+	printf 'web: cd $(abspath $(TUTORIAL_DIR)) && daphne -b $$BIND -p $$PORT chat.asgi:channel_layer\nworker: cd $(abspath $(TUTORIAL_DIR)) && $(CURDIR)/ops/respawn python manage.py runworker\nredis: ops/respawn ops/redis-local\n' > var/tutorial.Procfile && \
+	echo "Serving $(TUTORIAL_DIR) on http://127.0.0.1:$(PORT)/chat/ (Ctrl-C stops Redis, daphne and the runworker)" && \
+	$(WITH_LEGACY) exec honcho start -f var/tutorial.Procfile -d $(CURDIR) web worker redis
 
 fidelity: $(TOOLS)/.installed ## the post's code against the replica: docs/generated/fidelity.md
 	$(TOOLS)/bin/python -m lab.qa.fidelity
 
 assets: ## fetch the third-party front-end files again and check their checksums
+	command -v npm >/dev/null || ops/install-system-packages npm
 	ops/fetch-assets
 
 # WebSocket conformance: the Autobahn|Testsuite fuzzing client (CPython 2.7

@@ -86,7 +86,7 @@ USE_I18N = True
 USE_L10N = True
 USE_TZ = True
 
-# Production mode assumes HTTPS in front of daphne (a proxy that sets
+# Deviation C13: production mode assumes HTTPS in front of daphne (a proxy that sets
 # X-Forwarded-Proto), so `manage.py check --deploy` has nothing to report.
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ('HTTP_X_FORWARDED_PROTO', 'https')

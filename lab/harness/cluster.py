@@ -30,7 +30,6 @@ COMPOSE = {
 # Asked of a registry before anything is built: one small official image
 # from the compose files. No answer means stand-ins.
 PROBE = 'redis:7.0.15'
-ENGINE_LOG = os.path.join(ROOT, 'var', 'dockerd.log')
 
 
 def quiet(argv, **options):
@@ -43,24 +42,36 @@ def engine_answers():
 
 
 class Engine(object):
-    """The Docker engine: the running one, or a plain `dockerd` started here
-    (as root) and stopped by `stop`."""
+    """The Docker engine: the running one, or a plain `dockerd` that
+    ops/docker-engine starts (as root), stopped by `stop`."""
 
     def __init__(self):
-        self.dockerd = None
-        if engine_answers():
-            return
-        os.makedirs(os.path.dirname(ENGINE_LOG), exist_ok=True)
-        self.dockerd = subprocess.Popen(['dockerd'], stdout=open(ENGINE_LOG, 'ab'),
-                                        stderr=subprocess.STDOUT, start_new_session=True)
-        wait_for(lambda: engine_answers() or self.dockerd.poll() is not None, 60, 'dockerd')
-        if self.dockerd.poll() is not None:
-            raise RuntimeError('dockerd exited; see ' + ENGINE_LOG)
+        started = subprocess.run([os.path.join(ROOT, 'ops', 'docker-engine')], stdout=subprocess.PIPE,
+                                 universal_newlines=True)
+        if started.returncode:
+            raise RuntimeError('no Docker engine: ops/docker-engine failed (its reason above)')
+        self.dockerd = int(started.stdout) if started.stdout.strip() else None
 
     def stop(self):
-        if self.dockerd and self.dockerd.poll() is None:
-            self.dockerd.terminate()
-            self.dockerd.wait(30)
+        if self.dockerd and running(self.dockerd):
+            os.kill(self.dockerd, signal.SIGTERM)
+            wait_for(lambda: not running(self.dockerd), 30, 'dockerd to stop')
+        self.dockerd = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def running(pid):
+    """Whether `pid` runs (a zombie nobody reaps has stopped)."""
+    try:
+        with open('/proc/%d/stat' % pid) as stat:
+            return stat.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except OSError:
+        return False
 
 
 def image_variables():
@@ -196,9 +207,12 @@ def interrupted(*_):
 
 
 def main(kind, port):
+    if kind not in COMPOSE or not port.isdigit():
+        sys.exit('make cluster: STACK=%s CLUSTER_PORT=%s: STACK is legacy or modern, CLUSTER_PORT a port number'
+                 % (kind, port))
     # Stopped as by Ctrl-C when a process manager sends SIGTERM instead.
     signal.signal(signal.SIGTERM, interrupted)
-    cluster = Cluster(kind, port)
+    cluster = Cluster(kind, int(port))
     try:
         print('Serving %s/chat/ through nginx (Ctrl-C stops and removes the cluster)' % cluster.url,
               flush=True)
@@ -211,4 +225,4 @@ def main(kind, port):
 
 
 if __name__ == '__main__':
-    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else None)
+    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else str(free_port()))

@@ -30,22 +30,26 @@ def command_line(pid):
 class MakeRun(object):
     """`make TARGET` (run, tutorial-run) started as a user starts it, on free
     loopback ports and a database of its own, in its own session; stopped
-    as Ctrl-C stops it, and whatever it left killed."""
+    as Ctrl-C stops it, and whatever it left killed. `variables` go on
+    make's command line, `env` into its environment (a PATH of its own)."""
 
-    def __init__(self, target='run', **variables):
+    def __init__(self, target='run', env=None, **variables):
         self.target = target
         self.port, self.redis_port = free_port(), free_port()
         self.workdir = tempfile.mkdtemp(prefix='make-run-')
         self.url = 'http://127.0.0.1:%d' % self.port
         self.ws_url = 'ws://127.0.0.1:%d' % self.port
-        env = dict(os.environ, PORT=str(self.port), REDIS_URL='redis://127.0.0.1:%d' % self.redis_port,
+        # What lab/harness/trace.py reads a stack by: `make run` is the legacy one.
+        self.kind, self.env = 'legacy', {'REDIS_URL': 'redis://127.0.0.1:%d' % self.redis_port}
+        environment = dict(os.environ, PORT=str(self.port), REDIS_URL='redis://127.0.0.1:%d' % self.redis_port,
                    DATABASE_URL='sqlite:///' + os.path.join(self.workdir, 'db.sqlite3'))
         for variable in ('RUNWORKERS', 'CONN_MAX_AGE', 'TRACE', 'DJANGO_SETTINGS_MODULE', 'MAKEFLAGS', 'MFLAGS'):
-            env.pop(variable, None)
+            environment.pop(variable, None)
+        environment.update(env or {})
         # Its own session: Ctrl-C in a terminal reaches every process of the
         # foreground group, as the signal below does.
         self.process = subprocess.Popen(['make', '--no-print-directory', target] +
-                                        ['%s=%s' % item for item in sorted(variables.items())], cwd=ROOT, env=env,
+                                        ['%s=%s' % item for item in sorted(variables.items())], cwd=ROOT, env=environment,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         universal_newlines=True, start_new_session=True)
         self.lines = []

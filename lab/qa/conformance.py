@@ -9,7 +9,9 @@ routing:
 
 Reports land in artefacts/conformance/<stack>/ (index.html to browse), the
 stack's logs in artefacts/conformance/<stack>/stack/. Prints the count of
-cases per outcome for each stack and every FAILED case with its reason.
+cases per outcome for each stack and every FAILED case with its reason; a
+run of both stacks on the default cases also writes them, less the
+seconds each took, to docs/generated/conformance.md.
 
 Exits non-zero only when the harness breaks (a stack does not start, wstest
 crashes or times out, no report): failed cases are findings, not errors.
@@ -34,7 +36,9 @@ OUT = os.path.join(ROOT, 'artefacts', 'conformance')
 # takes minutes on the legacy stack (1000-message round trips through
 # Redis and a worker, and two 60 s timeouts from dropped empty messages),
 # 12 and 13 (permessage-deflate) far longer (docs/conformance.md).
-CASES = os.environ.get('CONFORMANCE_CASES', '1.*,2.*,3.*,4.*,5.*,6.*,7.*,10.*').split(',')
+DEFAULT_CASES = '1.*,2.*,3.*,4.*,5.*,6.*,7.*,10.*'
+CASES = os.environ.get('CONFORMANCE_CASES', DEFAULT_CASES).split(',')
+PAGE = os.path.join(ROOT, 'docs', 'generated', 'conformance.md')
 TIMEOUT = int(os.environ.get('CONFORMANCE_TIMEOUT', '600'))
 OUTCOMES = ['OK', 'NON-STRICT', 'INFORMATIONAL', 'UNIMPLEMENTED', 'FAILED']
 
@@ -157,6 +161,19 @@ def report(runs):
     return '\n'.join(lines)
 
 
+def write_page(text):
+    """The counts and failures, without the timings (which vary run to
+    run), as the page the docs quote."""
+    kept = '\n'.join(line for line in text.splitlines() if not line.startswith('seconds'))
+    with open(PAGE, 'w', encoding='utf-8') as page:
+        page.write('# WebSocket conformance: the last run\n\n'
+                   'Written by `make conformance` (lab/qa/conformance.py), which `make test` runs: '
+                   'the Autobahn|Testsuite fuzzing client against the echo endpoint of each stack, '
+                   'cases %s. Cases per outcome, then each case that failed or closed wrongly, '
+                   'with its reason ([conformance.md](../conformance.md) says why).\n\n'
+                   '```\n%s\n```\n' % (', '.join(CASES), kept))
+
+
 def main(argv):
     names = argv or list(ECHO)
     unknown = [name for name in names if name not in ECHO]
@@ -177,6 +194,8 @@ def main(argv):
     text = report(runs)
     with open(os.path.join(OUT, 'summary.txt'), 'w', encoding='utf-8') as summary:
         summary.write(text + '\n')
+    if sorted(names) == sorted(ECHO) and CASES == DEFAULT_CASES.split(','):
+        write_page(text)
     print()
     print(text)
     return 0

@@ -1,9 +1,12 @@
 """
-The README and the hand-written pages in docs/: the front door reads in the
-promised order and length, and nothing they name is missing (a make target,
-a file or folder of the project, a link).
+Every place a newcomer reads: the README, the hand-written pages in docs/,
+the generated ones in docs/generated/ and the comparison's explanations
+(lab/blackbox/explanations.json, rendered into docs/generated/comparison.md).
+The front door reads in the promised order and length, and nothing a page
+names is missing (a make target, a file or folder of the project, a link).
 """
 import glob
+import json
 import os
 import re
 import subprocess
@@ -35,13 +38,29 @@ def top_level():
 
 
 def named_paths(text):
-    """The project paths a page names in backticks or links: those whose
-    first part is (or was) a top-level entry of the project."""
+    """The project paths a page names in backticks, or bare with a file's
+    suffix: those whose first part is (or was) a top-level entry."""
     known = top_level() | FORMER
-    for token in re.findall(r'`([^`\s]+)`', text) + re.findall(r'\]\(([^)#\s]+)', text):
+    bare = r'(?<![\w/.:-])((?:%s)/[\w./*-]*\.(?:md|py|json|txt|png|svg|yml|ini))' % '|'.join(
+        re.escape(entry) for entry in sorted(known))
+    for token in re.findall(r'`([^`\s]+)`', text) + re.findall(bare, text):
         path = token.split('::')[0].rstrip('/.,')
         if re.match(r'^[\w.-]+(/[\w.*-]+)*$', path) and (path.split('/')[0] in known or path.startswith('requirements-')):
             yield path
+
+
+def links(text):
+    """The relative links of a Markdown page (anchors and URLs left out)."""
+    for target in re.findall(r'\]\(([^)#\s]+)', text):
+        if not re.match(r'^[a-z]+:', target):
+            yield target
+
+
+def explanations():
+    """The comparison's explanations, as the page they are rendered into
+    shows them."""
+    with open(os.path.join(ROOT, 'lab', 'blackbox', 'explanations.json'), encoding='utf-8') as handle:
+        return '\n'.join(json.load(handle).values())
 
 
 def page_id(path):
@@ -76,12 +95,40 @@ def test_every_make_target_a_page_names_exists(page):
     assert named - targets() == set()
 
 
-@pytest.mark.parametrize('page', [README] + HAND_WRITTEN, ids=page_id)
+def missing(text, folder):
+    """What a text shown in `folder` names that does not exist: project
+    paths from the root (or the folder), links from the folder."""
+    gone = [path for path in named_paths(text)
+            if not glob.glob(os.path.join(ROOT, path)) and not glob.glob(os.path.join(folder, path))]
+    gone += [link for link in links(text) if not os.path.exists(os.path.join(folder, link))]
+    return sorted(set(gone))
+
+
+@pytest.mark.parametrize('page', [README] + HAND_WRITTEN + GENERATED, ids=page_id)
 def test_every_file_and_link_a_page_names_exists(page):
-    folder = os.path.dirname(page)
-    missing = [path for path in named_paths(read(page))
-               if not glob.glob(os.path.join(ROOT, path)) and not glob.glob(os.path.join(folder, path))]
-    assert missing == []
+    assert missing(read(page), os.path.dirname(page)) == []
+
+
+def test_every_file_and_link_an_explanation_names_exists():
+    assert missing(explanations(), os.path.join(ROOT, 'docs', 'generated')) == []
+
+
+def committed_pages(text):
+    """The (commit, path) of each earlier committed page a page quotes a
+    run from: `git show COMMIT:PATH`, or a bare commit named beside one."""
+    return re.findall(r'`git\s+show\s+([0-9a-f]{7,40}):([\w./-]+)`', text)
+
+
+@pytest.mark.parametrize('page', [README] + HAND_WRITTEN, ids=page_id)
+def test_every_earlier_run_a_page_quotes_is_a_committed_page(page):
+    shallow = subprocess.check_output(['git', 'rev-parse', '--is-shallow-repository'], cwd=ROOT,
+                                      universal_newlines=True).strip()
+    if shallow == 'true':
+        pytest.skip('a shallow clone holds no earlier commits')
+    gone = [(commit, path) for commit, path in committed_pages(read(page))
+            if subprocess.run(['git', 'cat-file', '-e', '%s:%s' % (commit, path)], cwd=ROOT,
+                              stderr=subprocess.DEVNULL).returncode]
+    assert gone == []
 
 
 @pytest.mark.parametrize('page', GENERATED, ids=page_id)
@@ -97,8 +144,12 @@ def test_a_hand_written_page_is_not_a_generated_one(page):
 
 
 def test_the_check_can_fail():
-    # A page naming a removed target, a former folder and a missing file.
-    page = '`make setup`, `harness/stack.py`, `lab/nothing.py`, [gone](docs/gone.md), `chat/models.py`'
+    # A page naming a removed target, a former folder, a missing file, a
+    # dead link and a bare path that is gone, beside ones that exist.
+    page = ('`make setup`, `harness/stack.py`, `lab/nothing.py`, [gone](docs/gone.md), `chat/models.py`, '
+            '[here](../setup.md), measured (docs/benchmarks.md), [fine](benchmarks.md), /chat/room-1/')
     assert set(re.findall(r'`make ([a-z][a-z0-9-]*)', page)) - targets() == {'setup'}
-    assert [p for p in named_paths(page) if not os.path.exists(os.path.join(ROOT, p))] == [
-        'harness/stack.py', 'lab/nothing.py', 'docs/gone.md']
+    assert missing(page, os.path.join(ROOT, 'docs', 'generated')) == [
+        'docs/benchmarks.md', 'docs/gone.md', 'harness/stack.py', 'lab/nothing.py']
+    assert committed_pages('as `git show 59db522:docs/benchmarks.md` and `git show\n  0000000:docs/x.md`') == [
+        ('59db522', 'docs/benchmarks.md'), ('0000000', 'docs/x.md')]

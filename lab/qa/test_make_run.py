@@ -12,10 +12,11 @@ import subprocess
 import pytest
 
 from lab.harness.client import history
-from lab.harness.cluster import Engine
+from lab.harness.cluster import Engine, engine_answers
 from lab.harness.make import MakeRun, command_line
 from lab.harness.post import DAPHNE_SAID, RUNWORKER_SAID, unsaid
-from lab.harness.stack import ROOT, port_open, wait_for
+from lab.harness.stack import ROOT, free_port, port_open, wait_for
+from lab.harness.trace import Trace, chat
 
 # The replica's layer is its own (deviations C20, C21).
 LAYER = 'vikander.layers.RedisChannelLayer'
@@ -92,6 +93,11 @@ def test_make_run_in_docker_is_the_post_in_the_legacy_image_and_sigterm_removes_
         label, heard = make_run.two_members_chat('hello from a container')
         assert heard == ['hello from a container']
         assert history(make_run, label) == [('alice', 'hello from a container')]  # after a reload
+        # `make trace` beside it: Redis at REDIS_URL, each hop's process named
+        # from inside the containers.
+        label, lines = chat(make_run, Trace(make_run), 'delivered websocket.send!')
+        assert any('runworker ' in line and 'took websocket.receive' in line for line in lines), lines
+        assert any('daphne ' in line and '→ websocket.receive path=/chat/%s/' % label in line for line in lines)
         assert len(docker_names('container')) == 3
 
         make_run.ctrl_c(signal.SIGTERM)
@@ -104,6 +110,45 @@ def test_make_run_in_docker_is_the_post_in_the_legacy_image_and_sigterm_removes_
             subprocess.run(['docker', 'rm', '-f', '-v', name], stdout=subprocess.DEVNULL)
 
 
+def without_pyenv():
+    """This machine's PATH less pyenv's folders: no CPython 3.5 or 3.6."""
+    return os.pathsep.join(folder for folder in os.environ['PATH'].split(os.pathsep) if '.pyenv' not in folder)
+
+
+def test_without_python_or_pyenv_make_run_starts_an_engine_and_serves_the_post_in_containers():
+    # The images this machine can build, built first while pyenv's CPython
+    # 3.6 is at hand (a stand-in copies it); make run must then reuse them.
+    with Engine():
+        official = subprocess.run(['docker', 'image', 'inspect', 'python:3.5.10-buster'],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+        if not official:
+            subprocess.run([os.path.join(ROOT, 'ops', 'stand-in-images'), 'legacy', 'redis'], check=True,
+                           stdout=subprocess.DEVNULL)
+    engine_before = engine_answers()
+    make_run = MakeRun(env={'PATH': without_pyenv()}, RUNWORKERS='2', TRACE='told')
+    try:
+        make_run.wait_serving(1200)
+        log = make_run.log()
+        why = 'a Docker engine answers' if engine_before else "Debian's Docker engine is started"
+        assert log.splitlines()[0] == 'make run: RUNTIME=docker (no CPython 3.5 or 3.6 nor pyenv here%s%s)' % (
+            ', and ' if engine_before else ': ', why), log
+        # RUNWORKERS, TRACE and REDIS_URL as the host takes them.
+        wait_for(lambda: make_run.log().count('worker - Listening on channels') == 2, 60, 'two runworkers',
+                 seen=make_run.log)
+        assert unsaid(make_run.log(), RUNWORKER_SAID, layer='lab.tracing.layers.TracedRedisChannelLayer') == []
+        assert 'worker.2 | ' in make_run.log() and port_open(make_run.redis_port)
+        label, lines = chat(make_run, Trace(make_run, '--told'), 'delivered websocket.send!')
+        assert any('runworker ' in line and 'took websocket.receive' in line for line in lines), lines
+
+        make_run.ctrl_c()
+        wait_for(lambda: not make_run.alive(), 60, 'make run to stop', seen=make_run.alive)
+        assert engine_answers() == engine_before, make_run.log()[-1500:]
+    finally:
+        make_run.close()
+    with Engine():
+        assert docker_names('container') == [] and docker_names('network') == []
+
+
 def run_make(*arguments, **env):
     done = subprocess.run(['make', '--no-print-directory', 'run'] + list(arguments), cwd=ROOT,
                           env=dict(os.environ, **env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -111,20 +156,40 @@ def run_make(*arguments, **env):
     return done.returncode, done.stdout.splitlines()
 
 
-def test_without_python_or_docker_make_run_names_both_ways_in_one_line():
-    # A PATH with neither CPython 3.5/3.6 nor pyenv, and no engine answering.
+def test_without_python_pyenv_or_an_engine_make_run_names_both_ways():
+    # A PATH with neither CPython 3.5/3.6 nor pyenv, and the only engine
+    # allowed (DOCKER_HOST's) not answering: nothing can work.
     status, lines = run_make(PATH='/usr/bin:/bin', PYENV_ROOT='/nonexistent', DOCKER_HOST='unix:///nonexistent/docker.sock')
     assert status != 0
-    assert lines[0] == 'make run: RUNTIME=none (no CPython 3.5 or 3.6 here, and no Docker engine answers)', lines
-    assert lines[1] == ("make run: no CPython 3.5 or 3.6 and no Docker engine here: install pyenv and run "
-                        "'pyenv install 3.6.15', or install Docker; then make run again"), lines
+    assert lines[0] == ('make run: RUNTIME=none (no CPython 3.5 or 3.6, no pyenv, and no Docker engine answers '
+                        'or can be started here)'), lines
+    assert lines[1] == ("make run: install pyenv and run 'pyenv install 3.6.15', or install and start Docker; "
+                        "then make run again"), lines
     assert not [line for line in lines if 'denied' in line or 'Error 127' in line or 'not found' in line], lines
 
 
 def test_in_docker_an_engine_that_does_not_answer_is_one_line():
     status, lines = run_make('RUNTIME=docker', DOCKER_HOST='unix:///nonexistent/docker.sock')
     assert status != 0
-    assert 'make run: no Docker engine answers (docker info); start one, or run with RUNTIME=host' in lines, lines
+    # The runtime's line, this one, and make's own "Error 2".
+    assert lines[1] == ('docker-engine: the Docker engine at DOCKER_HOST=unix:///nonexistent/docker.sock does not '
+                        'answer (docker info)'), lines
+    assert len(lines) == 3 and re.match(r'make(\[\d+\])?: \*\*\* ', lines[2]), lines
+
+
+@pytest.mark.parametrize('variable', ['RUNWORKERS=two', 'RUNWORKERS=0', 'CONN_MAX_AGE=forever', 'TRACE=loud',
+                                      'RUNTIME=podman'])
+def test_a_variable_make_run_cannot_use_is_refused_by_name(variable):
+    status, lines = run_make(variable)
+    assert status == 2 and lines[0].startswith('make run: %s: ' % variable), lines
+    assert len(lines) == 2, lines
+
+
+def test_make_trace_refuses_a_trace_it_cannot_use_by_name():
+    done = subprocess.run(['make', '--no-print-directory', 'trace', 'TRACE=loud'], cwd=ROOT, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True, timeout=300)
+    assert done.returncode == 2
+    assert 'make trace: TRACE=loud: TRACE=told (the layer tells make trace each hop), or unset' in done.stdout
 
 
 def test_in_docker_a_port_taken_is_one_line_and_nothing_is_left(engine):
@@ -132,7 +197,7 @@ def test_in_docker_a_port_taken_is_one_line_and_nothing_is_left(engine):
         taken.bind(('127.0.0.1', 0))
         taken.listen(1)
         port = taken.getsockname()[1]
-        status, lines = run_make('RUNTIME=docker', PORT=str(port))
+        status, lines = run_make('RUNTIME=docker', PORT=str(port), REDIS_URL='redis://127.0.0.1:%d' % free_port())
     assert status != 0
     assert 'make run: port %d is taken on 127.0.0.1; PORT=... make run serves another' % port in lines, lines
     assert docker_names('container') == [] and docker_names('network') == []

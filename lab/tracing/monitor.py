@@ -8,6 +8,7 @@ replica's polls many times a second, so it tells its own (lab/tracing/told.py).
 import os
 import re
 import socket
+import struct
 
 LINE = re.compile(rb'^\+(\d+\.\d+) \[(\d+) ([^\]]+)\] "([a-zA-Z]+)"(.*)$')
 ARGUMENT = re.compile(r'"((?:[^"\\]|\\.)*)"')
@@ -65,21 +66,43 @@ def commands(host, port, wanted, stop=None):
         sock.close()
 
 
-def processes():
-    """{'127.0.0.1:port': 'name pid'} for every TCP socket of a local process."""
-    inodes = {}
-    for table in ('/proc/net/tcp', '/proc/net/tcp6'):
+def local_addresses(pids):
+    """{socket inode: 'address:port'} for the TCP sockets of every network
+    namespace the given processes are in (a container's too). IPv6 sockets
+    are taken as 127.0.0.1's, as a local client reaches them."""
+    found, namespaces = {}, set()
+    for pid in pids:
         try:
-            with open(table) as rows:
-                next(rows)
-                for row in rows:
-                    fields = row.split()
-                    local_port = int(fields[1].rsplit(':', 1)[1], 16)
-                    inodes[fields[9]] = local_port
+            namespace = os.readlink('/proc/%s/ns/net' % pid)
         except OSError:
-            pass
+            continue
+        if namespace in namespaces:
+            continue
+        namespaces.add(namespace)
+        for table in ('tcp', 'tcp6'):
+            try:
+                with open('/proc/%s/net/%s' % (pid, table)) as rows:
+                    next(rows)
+                    for row in rows:
+                        fields = row.split()
+                        address, port = fields[1].rsplit(':', 1)
+                        if table == 'tcp':
+                            address = socket.inet_ntoa(struct.pack('<I', int(address, 16)))
+                        else:
+                            address = '127.0.0.1'
+                        found[fields[9]] = '%s:%d' % (address, int(port, 16))
+            except OSError:
+                pass
+    return found
+
+
+def processes():
+    """{'address:port': 'name pid'} for every TCP socket of a process of
+    this machine, in a container or not."""
+    pids = list(filter(str.isdigit, os.listdir('/proc')))
+    addresses = local_addresses(pids)
     owners = {}
-    for pid in filter(str.isdigit, os.listdir('/proc')):
+    for pid in pids:
         try:
             fds = os.listdir('/proc/%s/fd' % pid)
             with open('/proc/%s/cmdline' % pid, 'rb') as cmdline:
@@ -92,10 +115,8 @@ def processes():
                 target = os.readlink('/proc/%s/fd/%s' % (pid, fd))
             except OSError:
                 continue
-            if target.startswith('socket:['):
-                port = inodes.get(target[8:-1])
-                if port:
-                    owners['127.0.0.1:%d' % port] = '%s %s' % (name, pid)
+            if target.startswith('socket:[') and target[8:-1] in addresses:
+                owners[addresses[target[8:-1]]] = '%s %s' % (name, pid)
     return owners
 
 
