@@ -18,7 +18,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from urllib.error import HTTPError
 
 from lab.harness.stack import ROOT, free_port, wait_for

@@ -6,6 +6,12 @@ database): each step's behaviour, in order, until the first that fails.
     python -m lab.tutorial.probe STEP [STEP ...]
 
 prints one JSON line per step: {"step", "ok", "expected", "saw", "hint"}.
+Step 5's parts (lab/tutorial/consumers.py) ask it what the channel layer
+holds, one JSON line each:
+
+    python -m lab.tutorial.probe members GROUP       the group's channels
+    python -m lab.tutorial.probe session CHANNEL     a reply channel's session
+
 Valid Python 3.5.
 """
 import json
@@ -30,6 +36,30 @@ def expect(condition, expected, saw, hint):
 
 def last_line(error):
     return traceback.format_exception_only(type(error), error)[-1].strip()
+
+
+def last_error(log, workspace):
+    """The last exception in a traceback or a process's log (its last line,
+    or a line logged at ERROR), and where in the workspace it was raised;
+    None when there is none."""
+    errors = list(re.finditer(r'^([A-Za-z_][\w.]*(?:Error|Exception)\b.*)$|\bERROR\W+(.*)$', log, re.M))
+    if not errors:
+        return None
+    error = errors[-1]
+    said = error.group(1) or error.group(2)
+    places = [(path, line, function) for path, line, function in
+              re.findall(r'File "([^"]+)", line (\d+), in (\S+)', log[:error.start()])
+              if os.path.abspath(path).startswith(workspace + os.sep)]
+    if not places or not error.group(1):
+        return said
+    path, line, function = places[-1]
+    return '%s, line %s, in %s: %s' % (os.path.relpath(path, workspace), line, function, said)
+
+
+def where(error):
+    """An exception raised in the workspace's code, said as last_error says it."""
+    return last_error(''.join(traceback.format_exception(type(error), error, error.__traceback__)),
+                      os.getcwd()) or last_line(error)
 
 
 def step_1():
@@ -216,9 +246,32 @@ def step_4_5():
            type(layer).__name__, 'chat/asgi.py: channels.asgi.get_channel_layer()')
 
 
+def members(group):
+    from channels import DEFAULT_CHANNEL_LAYER, channel_layers
+    return sorted(channel_layers[DEFAULT_CHANNEL_LAYER].channel_layer.group_channels(group))
+
+
+def session(channel):
+    from channels.sessions import session_for_reply_channel
+    return dict(session_for_reply_channel(channel).items())
+
+
 def main(steps):
     import django
-    django.setup()
+    try:
+        django.setup()
+    except Exception as error:  # the settings, an app or its models
+        # Said at the step that writes the file it was raised in.
+        from lab.tutorial.steps import step_writing
+        saw = where(error)
+        number = step_writing(saw.split(',')[0])
+        print(json.dumps({'step': number if number in steps else steps[0], 'ok': False,
+                          'expected': 'the project to load (django.setup())', 'saw': saw,
+                          'hint': 'the file and line named here, in your workspace'}))
+        return 1
+    if steps[0] in ('members', 'session'):
+        print(json.dumps(globals()[steps[0]](steps[1])))
+        return 0
     from django.test.utils import setup_test_environment
     setup_test_environment()
     for number in steps:
@@ -230,8 +283,8 @@ def main(steps):
         except Failed as failed:
             result.update(ok=False, expected=failed.expected, saw=repr(failed.saw)[:300], hint=failed.hint)
         except Exception as error:
-            result.update(ok=False, expected='step %s to run' % number, saw=last_line(error),
-                          hint='the traceback names the file and line')
+            result.update(ok=False, expected='step %s to run' % number, saw=where(error),
+                          hint='the file and line named here, in your workspace')
         print(json.dumps(result))
         sys.stdout.flush()
         if not result['ok']:

@@ -158,6 +158,14 @@ STEPS = [
 NUMBERS = [step.number for step in STEPS]
 
 
+def step_writing(path):
+    """The first step that writes `path`, one of the post's files, or None."""
+    for item in STEPS:
+        if any(BLOCKS[index].path == path for index in item.blocks):
+            return item.number
+    return None
+
+
 def step(number):
     if number not in NUMBERS:
         raise SystemExit('tutorial: there is no step %r; the steps are %s (make tutorial lists them)'

@@ -204,6 +204,69 @@ def test_a_workspace_without_a_step_fails_the_check_at_that_step(finished, tmp_p
     assert 'expected: %s' % expected in output and '  hint:' in output, output
 
 
+def slip(name, old, new):
+    """A learner's slip: one line of a file of the workspace changed."""
+    return lambda workspace: edit(os.path.join(workspace, name), old, new)
+
+
+ADD = "    Group('chat-'+label, channel_layer=message.channel_layer).add(message.reply_channel)\n"
+DISCARD = "        Group('chat-'+label, channel_layer=message.channel_layer).discard(message.reply_channel)\n"
+# Each slip, the step and part the check stops at, and the words of its
+# report a learner reads: what it saw, what the workspace's processes
+# said, and the hint naming the consumer and the post's line.
+SLIPS = {
+    'no accept': (slip('chat/consumers.py', '    message.reply_channel.send({"accept": True})\n', ''), '5', [
+        'step 5    FAILED, part: accept', 'saw:      connection dropped without an answer',
+        'hint:     ws_connect in chat/consumers.py, the post\'s line: message.reply_channel.send({"accept": True})']),
+    'no group add': (slip('chat/consumers.py', ADD, ''), '5', [
+        'step 5    FAILED, part: join', "expected: the socket's reply channel in the group chat-<label>, in Redis",
+        "hint:     ws_connect in chat/consumers.py, the post's line: " + ADD.strip()]),
+    'no channel_session on ws_connect': (slip('chat/consumers.py', '@channel_session\ndef ws_connect',
+                                              'def ws_connect'), '5', [
+        'step 5    FAILED, part: session',
+        "in ws_connect: AttributeError: 'Message' object has no attribute 'channel_session'",
+        "hint:     ws_connect in chat/consumers.py, the post's line above it: @channel_session"]),
+    'no channel_session on ws_receive': (slip('chat/consumers.py', '@channel_session\ndef ws_receive',
+                                              'def ws_receive'), '5', [
+        'step 5    FAILED, part: store',
+        "runworker said: chat/consumers.py, line 45, in ws_receive: AttributeError: 'Message' object has no "
+        "attribute 'channel_session'",
+        "hint:     ws_receive in chat/consumers.py, the post's line above it: @channel_session"]),
+    'a misspelt name': (slip('chat/consumers.py', 'room.messages.create(**data)', 'room.message.create(**data)'),
+                        '5', ['step 5    FAILED, part: store',
+                              "in ws_receive: AttributeError: 'Room' object has no attribute 'message'",
+                              "hint:     ws_receive in chat/consumers.py, the post's line: "
+                              "m = room.messages.create(**data)"]),
+    "'text' misspelt": (slip('chat/consumers.py', ".send({'text': json.dumps(m.as_dict())})",
+                             ".send({'txt': json.dumps(m.as_dict())})"), '5', [
+        'step 5    FAILED, part: broadcast', "saw:      the members got ['nothing within 10 s', 'nothing within 10 s']",
+        "daphne said: HTTP/WS send decode error: Got invalid WebSocket reply message on websocket.send!",
+        "contains unknown keys {'txt'}",
+        "hint:     ws_receive in chat/consumers.py, the post's line: Group('chat-'+label, "
+        "channel_layer=message.channel_layer).send({'text': json.dumps(m.as_dict())})"]),
+    'no discard': (slip('chat/consumers.py', DISCARD, '        pass\n'), '5', [
+        'step 5    FAILED, part: leave', 'expected: a closed socket gone from the group',
+        "hint:     ws_disconnect in chat/consumers.py, the post's line: " + DISCARD.strip()]),
+    'a wrong import': (slip('chat/views.py', 'from haikunator import Haikunator', 'from haikunator import haikunator'),
+                       '2.2', ["saw:      chat/views.py, line 5, in <module>: ImportError: cannot import name "
+                               "'haikunator'", 'hint:     the file and line named here, in your workspace']),
+    'a misspelt field': (slip('chat/models.py', 'models.TextField()', 'models.TextFeild()'), '2.1', [
+        'expected: the project to load (django.setup())',
+        "saw:      chat/models.py, line 8, in Room: AttributeError: module 'django.db.models' has no attribute "
+        "'TextFeild'"]),
+}
+
+
+@pytest.mark.parametrize('name', sorted(SLIPS))
+def test_each_slip_gets_its_own_diagnosis_never_a_traceback(finished, tmp_path, name):
+    change, number, words = SLIPS[name]
+    status, output, _ = check(mutated(finished, tmp_path, change))
+    assert status != 0 and 'stopped at step %s' % number in output, output
+    assert 'Traceback' not in output and 'an error of the check itself' not in output, output
+    for said in words:
+        assert said in output, output
+
+
 def test_the_check_passes_on_the_replicas_own_tree():
     status, output, passed = check(ROOT)
     assert status == 0 and passed == STEPS, output
