@@ -88,8 +88,20 @@ run-modern-production: setup-modern ## the modern port in production mode behind
 	DEBUG=0 STATIC_ROOT=$(CURDIR)/var/static-modern PROXY_PORT=$(PROXY_PORT) PORT=$(MODERN_PORT) UPSTREAM=$(BIND):$(MODERN_PORT) \
 		REDIS_URL=$(MODERN_REDIS_URL) $(WITH_MODERN) honcho start -f modern/Procfile
 
-test: setup-legacy setup-modern $(TOOLS)/.installed $(TRACER)/.installed check-py35 ## every suite (what CI runs)
+# TEST_ARGS='PATH [pytest options]' runs one suite, file or test instead of
+# all, in the virtualenv its path needs: tests/ the legacy one, modern/tests/
+# the modern one (from modern/), lab/ the tools' (docs/tests.md).
+TEST_ARGS ?=
+test: setup-legacy setup-modern $(TOOLS)/.installed $(TRACER)/.installed check-py35 ## every suite (what CI runs); TEST_ARGS='PATH -k NAME' runs one
 	ops/install-system-packages $(TEST_PACKAGES)
+ifneq ($(TEST_ARGS),)
+	@set -- $(TEST_ARGS); case "$$1" in \
+	    tests|tests/*) $(WITH_LEGACY) exec python -m pytest "$$@" ;; \
+	    modern/tests|modern/tests/*) where="$${1#modern/}"; shift; cd modern && exec ../$(MODERN)/bin/python -m pytest "$$where" "$$@" ;; \
+	    lab/*) exec $(TOOLS)/bin/python -m pytest "$$@" ;; \
+	    *) echo "make test: TEST_ARGS=$(TEST_ARGS): its first word is a path under tests/, modern/tests/ or lab/" >&2; exit 2 ;; \
+	esac
+else
 	$(WITH_LEGACY) python -m pytest tests
 	cd modern && ../$(MODERN)/bin/python -m pytest tests
 	$(MAKE) conformance
@@ -98,6 +110,7 @@ test: setup-legacy setup-modern $(TOOLS)/.installed $(TRACER)/.installed check-p
 	$(TOOLS)/bin/python -m pytest lab/bench
 	$(TOOLS)/bin/python -m pytest lab/tracing
 	$(TOOLS)/bin/python -m pytest lab/tutorial
+endif
 
 # One line per hop through the channel layer of the stack `make run` (or,
 # with STACK=modern, `make run-modern`) started, until Ctrl-C; a line per
