@@ -69,9 +69,13 @@ class Namespace(object):
 
     def __init__(self):
         self.name = 'vikander-readme-%d' % os.getpid()
-        subprocess.run(['ip', 'netns', 'add', self.name], check=True)
-        self.run('ip', 'link', 'set', 'lo', 'up')
         self.terminals = []
+        subprocess.run(['ip', 'netns', 'add', self.name], check=True)
+        try:
+            self.run('ip', 'link', 'set', 'lo', 'up')
+        except subprocess.CalledProcessError:
+            self.close()
+            raise
 
     def argv(self, *argv):
         return ['ip', 'netns', 'exec', self.name] + list(argv)

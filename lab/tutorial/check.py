@@ -27,6 +27,16 @@ ERRORS = os.path.join(ROOT, 'var', 'tutorial-check-errors.log')
 LAYER = re.compile(r'Running worker against channel layer default \(([^)]*)\)')
 
 
+def result_of(line):
+    """A step's result, from a line the probe printed (a JSON object with a
+    step: CPython 3.5 orders its keys at random), else None."""
+    try:
+        result = json.loads(line) if line.startswith('{') else None
+    except ValueError:
+        return None
+    return result if isinstance(result, dict) and 'step' in result else None
+
+
 class Check(object):
     def __init__(self, workspace):
         self.workspace = os.path.abspath(workspace)
@@ -42,7 +52,7 @@ class Check(object):
     def probe(self, steps):
         done = subprocess.run([sys.executable, '-m', 'lab.tutorial.probe'] + steps, cwd=self.workspace, env=self.env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
-        results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith('{"step"')]
+        results = [result for result in map(result_of, done.stdout.splitlines()) if result]
         if len(results) < len(steps) and (not results or results[-1]['ok']):
             broken = done.stdout.strip().splitlines()
             results.append({'step': steps[len(results)], 'ok': False, 'expected': 'the project to load',

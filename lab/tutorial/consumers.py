@@ -32,7 +32,7 @@ PARTS = {
     'store': ('the frame parsed and stored as a Message of the room', 'ws_receive', 'room.messages.create(**data)'),
     'broadcast': ("every member sent {'text': json.dumps(m.as_dict())}, the sender too", 'ws_receive',
                   ".send({'text': json.dumps(m.as_dict())})"),
-    'other room': ('another room hearing nothing', 'ws_receive', "Group('chat-'+label"),
+    'other room': ('another room hearing nothing', 'ws_receive', ".send({'text': json.dumps(m.as_dict())})"),
     'leave': ('a closed socket gone from the group', 'ws_disconnect', '.discard(message.reply_channel)'),
 }
 
@@ -58,13 +58,18 @@ class Visit(object):
         self.sockets, self.channels = [], []
 
     def probe(self, *argv):
-        done = subprocess.run([sys.executable, '-m', 'lab.tutorial.probe'] + list(argv), cwd=self.check.workspace,
-                              env=self.check.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              universal_newlines=True)
+        """What the workspace's Django says of the layer; None when it says
+        nothing within WAIT seconds."""
+        try:
+            done = subprocess.run([sys.executable, '-m', 'lab.tutorial.probe'] + list(argv),
+                                  cwd=self.check.workspace, env=self.check.env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, universal_newlines=True, timeout=WAIT)
+        except subprocess.TimeoutExpired:
+            return None
         return json.loads(done.stdout.strip().splitlines()[-1])
 
     def members(self):
-        return self.probe('members', 'chat-' + self.label)
+        return self.probe('members', 'chat-' + self.label) or []
 
     def join(self):
         """A member's socket, its reply channel found as the group's new one."""
@@ -81,7 +86,7 @@ class Visit(object):
         return sock
 
     def kept_in_session(self):
-        session = self.probe('session', self.channels[0])
+        session = self.probe('session', self.channels[0]) or {}
         if session.get('room') != self.label:
             raise PartFailed('session', 'the channel session of %s holds %r' % (self.channels[0], session))
 
@@ -129,15 +134,17 @@ class Visit(object):
 
 
 def walk(visit):
-    """Every part, in the post's order, until one does not hold."""
+    """Every part, in the post's order, until one does not hold; a member of
+    another room listens from before the message is sent."""
     visit.join()
     visit.join()
     visit.kept_in_session()
-    visit.stored('hello, tutorial')
-    visit.broadcast('hello, tutorial')
     other = Visit(visit.stack, visit.check)
     try:
-        visit.other_room_silent(other.join())
+        listening = other.join()
+        visit.stored('hello, tutorial')
+        visit.broadcast('hello, tutorial')
+        visit.other_room_silent(listening)
     finally:
         other.close()
     visit.left()
