@@ -19,7 +19,7 @@ import pytest
 from lab.harness.stack import ROOT, wait_for
 
 # A terminal's shell: what a newcomer's login has, nothing of this test's.
-SHELL_ENV = {'PATH': '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME': '/root',
+SHELL_ENV = {'PATH': '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME': os.path.expanduser('~'),
              'LANG': 'C.UTF-8'}
 # Two members join a room on the namespace's port 8001; one speaks.
 CHAT = r'''
