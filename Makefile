@@ -49,10 +49,11 @@ RUNWORKERS ?= 1
 CONN_MAX_AGE ?= 0
 TRACE ?=
 TOLD_SETTINGS = $(if $(filter told,$(TRACE)),DJANGO_SETTINGS_MODULE=lab.variants.$(1) PYTHONPATH=$(CURDIR))
-# make run-modern and make trace refuse a TRACE that would do nothing (make
-# run's ops/runtime does the same).
+# make run, make run-modern and make trace refuse a TRACE that would do
+# nothing.
 TRACE_CHECK = @case "$(TRACE)" in ''|told) ;; *) echo "make $@: TRACE=$(TRACE): TRACE=told (the layer tells make trace each hop), or unset" >&2; exit 2 ;; esac
 run: ## the post: Redis, daphne and one runworker on http://127.0.0.1:8001/chat/
+	$(TRACE_CHECK)
 	@runtime="$$(ops/runtime run)" || exit 2; \
 	if [ "$$runtime" = docker ]; then exec ops/run-in-docker .; fi; \
 	$(MAKE) --no-print-directory setup-legacy migrate && \

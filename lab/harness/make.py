@@ -14,6 +14,14 @@ from lab.harness.client import fresh_label, frames, join, say
 from lab.harness.stack import ROOT, free_port, process_children, process_tree, wait_for
 
 
+def make(*arguments, **env):
+    """`make ARGUMENTS` in the project, run to its end, with `env` added to
+    its environment: (exit status, what it printed on both streams)."""
+    done = subprocess.run(['make', '--no-print-directory'] + list(arguments), cwd=ROOT, env=dict(os.environ, **env),
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=600)
+    return done.returncode, done.stdout
+
+
 def descendants(pid):
     """Every living process below `pid`."""
     return process_tree(pid, process_children())[1:]
@@ -41,8 +49,8 @@ class MakeRun(object):
         self.ws_url = 'ws://127.0.0.1:%d' % self.port
         # What lab/harness/trace.py reads a stack by: `make run` is the legacy one.
         self.kind, self.env = 'legacy', {'REDIS_URL': 'redis://127.0.0.1:%d' % self.redis_port}
-        environment = dict(os.environ, PORT=str(self.port), REDIS_URL='redis://127.0.0.1:%d' % self.redis_port,
-                   DATABASE_URL='sqlite:///' + os.path.join(self.workdir, 'db.sqlite3'))
+        environment = dict(os.environ, PORT=str(self.port), REDIS_URL=self.env['REDIS_URL'],
+                           DATABASE_URL='sqlite:///' + os.path.join(self.workdir, 'db.sqlite3'))
         for variable in ('RUNWORKERS', 'CONN_MAX_AGE', 'TRACE', 'DJANGO_SETTINGS_MODULE', 'MAKEFLAGS', 'MFLAGS'):
             environment.pop(variable, None)
         environment.update(env or {})

@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 
+from lab.harness.make import make
 from lab.harness.stack import ROOT
 
 POSTS_NINE = {'manage.py', 'vikander', 'chat', 'templates', 'static', 'tests', 'requirements-legacy.txt',
@@ -124,15 +125,12 @@ def test_no_registry_or_mirror_host_is_written_into_the_project():
 
 
 def test_make_test_runs_one_file_and_test_in_the_virtualenv_its_path_needs():
-    def make_test(arguments):
-        return subprocess.run(['make', '--no-print-directory', '-s', 'test', 'TEST_ARGS=' + arguments], cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=600)
-    legacy = make_test('tests/test_models.py -k unicode -v')
+    status, legacy = make('-s', 'test', 'TEST_ARGS=tests/test_models.py -k unicode -v')
     # The legacy virtualenv: CPython 3.5 or 3.6, and its pytest.
-    assert legacy.returncode == 0 and re.search(r'Python 3\.[56]\.\d+, pytest-6\.1\.2', legacy.stdout), legacy.stdout
-    assert re.search(r'^tests/test_models\.py::\w+::test_unicode_methods_are_not_used_by_python3 PASSED', legacy.stdout,
-                     re.M) and '1 passed' in legacy.stdout, legacy.stdout
-    tools = make_test('lab/qa/test_front_door.py -k the_readme_is')
-    assert tools.returncode == 0 and '1 passed' in tools.stdout, tools.stdout
-    nowhere = make_test('nowhere -k x')
-    assert nowhere.returncode == 2 and 'its first word is a path under tests/, modern/tests/ or lab/' in nowhere.stdout
+    assert status == 0 and re.search(r'Python 3\.[56]\.\d+, pytest-6\.1\.2', legacy), legacy
+    assert re.search(r'^tests/test_models\.py::\w+::test_unicode_methods_are_not_used_by_python3 PASSED', legacy,
+                     re.M) and '1 passed' in legacy, legacy
+    status, tools = make('-s', 'test', 'TEST_ARGS=lab/qa/test_front_door.py -k the_readme_is')
+    assert status == 0 and '1 passed' in tools, tools
+    status, nowhere = make('-s', 'test', 'TEST_ARGS=nowhere -k x')
+    assert status == 2 and 'its first word is a path under tests/, modern/tests/ or lab/' in nowhere

@@ -13,7 +13,7 @@ import pytest
 
 from lab.harness.client import history
 from lab.harness.cluster import Engine, engine_answers
-from lab.harness.make import MakeRun, command_line
+from lab.harness.make import MakeRun, command_line, make
 from lab.harness.post import DAPHNE_SAID, RUNWORKER_SAID, unsaid
 from lab.harness.stack import ROOT, free_port, port_open, wait_for
 from lab.harness.trace import Trace, chat
@@ -150,10 +150,8 @@ def test_without_python_or_pyenv_make_run_starts_an_engine_and_serves_the_post_i
 
 
 def run_make(*arguments, **env):
-    done = subprocess.run(['make', '--no-print-directory', 'run'] + list(arguments), cwd=ROOT,
-                          env=dict(os.environ, **env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True, timeout=300)
-    return done.returncode, done.stdout.splitlines()
+    status, printed = make('run', *arguments, **env)
+    return status, printed.splitlines()
 
 
 def test_without_python_pyenv_or_an_engine_make_run_names_both_ways():
@@ -186,10 +184,9 @@ def test_a_variable_make_run_cannot_use_is_refused_by_name(variable):
 
 
 def test_make_trace_refuses_a_trace_it_cannot_use_by_name():
-    done = subprocess.run(['make', '--no-print-directory', 'trace', 'TRACE=loud'], cwd=ROOT, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, universal_newlines=True, timeout=300)
-    assert done.returncode == 2
-    assert 'make trace: TRACE=loud: TRACE=told (the layer tells make trace each hop), or unset' in done.stdout
+    status, printed = make('trace', 'TRACE=loud')
+    assert status == 2
+    assert 'make trace: TRACE=loud: TRACE=told (the layer tells make trace each hop), or unset' in printed
 
 
 def test_in_docker_a_port_taken_is_one_line_and_nothing_is_left(engine):
