@@ -114,8 +114,8 @@ def test_every_file_and_link_an_explanation_names_exists():
 
 
 def committed_pages(text):
-    """The (commit, path) of each earlier committed page a page quotes a
-    run from: `git show COMMIT:PATH`, or a bare commit named beside one."""
+    """The (commit, path) of each `git show COMMIT:PATH` a page quotes an
+    earlier run from."""
     return re.findall(r'`git\s+show\s+([0-9a-f]{7,40}):([\w./-]+)`', text)
 
 
