@@ -7,13 +7,13 @@ waits until that BLPOP times out and a later pick lands right
 (docs/cluster.md). Here a receive looks at each shard in turn without
 blocking; runworker polls again 10 ms after an empty look.
 """
+
 import itertools
 
 from vikander.layers import RedisChannelLayer
 
 
 class ShardedRedisChannelLayer(RedisChannelLayer):
-
     def __init__(self, **kwargs):
         # Before the library's __init__, which picks a server already.
         self.turns = itertools.count()

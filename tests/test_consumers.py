@@ -13,16 +13,21 @@ ROOM = '/chat/known-room/'
 
 
 class ConsumerTestCase(ChannelTestCase):
-
     def setUp(self):
         self.room = Room.objects.create(label='known-room')
 
-    def connect(self, path=ROOM, check_accept=True, headers=([b'origin', b'http://127.0.0.1:8001'],)):
+    def connect(
+        self, path=ROOM, check_accept=True, headers=([b'origin', b'http://127.0.0.1:8001'],)
+    ):
         # Headers as daphne sends them: [name, value] byte strings (HttpClient
         # would send its own dict of str), with an Origin the check allows.
         client = HttpClient()
-        client.send_and_consume('websocket.connect', {'client': ['127.0.0.1', 50000], 'headers': list(headers)},
-                                path=path, check_accept=check_accept)
+        client.send_and_consume(
+            'websocket.connect',
+            {'client': ['127.0.0.1', 50000], 'headers': list(headers)},
+            path=path,
+            check_accept=check_accept,
+        )
         return client
 
     def say(self, client, text=None, content=None):
@@ -34,7 +39,6 @@ class ConsumerTestCase(ChannelTestCase):
 
 
 class ConnectTests(ConsumerTestCase):
-
     def test_known_room_is_accepted_and_joins_the_group(self):
         client = self.connect()  # HttpClient checks the {"accept": True} reply
         Group('chat-known-room').send({'text': '"ping"'})
@@ -69,11 +73,12 @@ class TwoMembersTestCase(ConsumerTestCase):
 
 
 class ReceiveTests(TwoMembersTestCase):
-
     def test_a_message_is_stored_and_broadcast(self):
         self.say(self.alice, {'handle': 'alice', 'message': 'hello'})
         stored = Message.objects.get()
-        self.assertEqual((stored.room, stored.handle, stored.message), (self.room, 'alice', 'hello'))
+        self.assertEqual(
+            (stored.room, stored.handle, stored.message), (self.room, 'alice', 'hello')
+        )
         for client in (self.alice, self.bob):
             self.assertEqual(client.receive(), stored.as_dict())
 
@@ -123,13 +128,14 @@ class ReceiveTests(TwoMembersTestCase):
     def test_no_room_in_the_channel_session(self):
         stranger = HttpClient()
         with self.assertLogs('chat.consumers', 'DEBUG') as logs:
-            stranger.send_and_consume('websocket.receive', text={'handle': 'a', 'message': 'b'}, path=ROOM)
+            stranger.send_and_consume(
+                'websocket.receive', text={'handle': 'a', 'message': 'b'}, path=ROOM
+            )
         self.assertIn('no room in channel_session', logs.output[0])
         self.assertEqual(Message.objects.count(), 0)
 
 
 class DisconnectTests(ConsumerTestCase):
-
     def test_disconnect_leaves_the_group(self):
         leaver = self.connect()
         stayer = self.connect()
@@ -151,7 +157,6 @@ class DisconnectTests(ConsumerTestCase):
 
 
 class LimitTests(TwoMembersTestCase):
-
     def test_the_longest_handle_and_message_are_stored(self):
         self.say(self.alice, {'handle': 'h' * MAX_HANDLE, 'message': 'm' * MAX_MESSAGE})
         self.assertEqual(self.bob.receive()['message'], 'm' * MAX_MESSAGE)
@@ -159,8 +164,10 @@ class LimitTests(TwoMembersTestCase):
 
     def test_a_longer_one_closes_the_socket_with_4009(self):
         # Deviation C12: the post stores any length.
-        for data in ({'handle': 'h' * (MAX_HANDLE + 1), 'message': 'm'},
-                     {'handle': 'h', 'message': 'm' * (MAX_MESSAGE + 1)}):
+        for data in (
+            {'handle': 'h' * (MAX_HANDLE + 1), 'message': 'm'},
+            {'handle': 'h', 'message': 'm' * (MAX_MESSAGE + 1)},
+        ):
             with self.assertLogs('chat.consumers', 'DEBUG') as logs:
                 self.say(self.alice, data)
             self.assertEqual(self.alice.receive(), {'close': 4009})

@@ -2,6 +2,7 @@
 End to end with no test doubles: a real redis-server, a real daphne and a
 real runworker on free loopback ports, real WebSocket clients.
 """
+
 import json
 from urllib.request import urlopen
 
@@ -54,7 +55,12 @@ def test_user_data_in_the_log_is_cut_short(stack):
     # Deviation C9: each refused frame is one log line, however big the frame.
     sock = join(stack, 'e2e-long')
     big = 'x' * 100000
-    for text in (big, json.dumps([big]), json.dumps({big: 1}), json.dumps({'handle': 1, 'message': big})):
+    for text in (
+        big,
+        json.dumps([big]),
+        json.dumps({big: 1}),
+        json.dumps({'handle': 1, 'message': big}),
+    ):
         sock.send(text)
     say(sock, 'h' * MAX_HANDLE, big[:MAX_MESSAGE])
     assert json.loads(sock.recv())['handle'] == 'h' * MAX_HANDLE

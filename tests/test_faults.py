@@ -7,6 +7,7 @@ by running the fault, not what the documentation promises.
 Each test starts its own stack, since every fault leaves one behind that
 is no longer fresh.
 """
+
 import glob
 import json
 import os
@@ -100,6 +101,7 @@ def hold_lock(stack):
 
 # 1. The worker is SIGKILLed mid-conversation, then restarted.
 
+
 def test_killed_worker_messages_wait_in_redis_and_are_handled_once_when_a_worker_returns(stack):
     alice, bob = join(stack, 'f-kill'), join(stack, 'f-kill')
     say(alice, 'alice', 'before')
@@ -156,12 +158,18 @@ def test_past_the_channel_expiry_a_waiting_frame_is_lost_and_the_runworker_says_
         gone = past_the_librarys_list(stack)
         # The frame's message expires after 3 s; asgi_redis would remove the
         # list 1 s later, and no process would ever see it.
-        wait_for(lambda: gone() and not messages_in_redis(stack), 10, 'the queued frame to expire',
-                 seen=lambda: 'list of %d, %r' % (queued(stack), messages_in_redis(stack)))
+        wait_for(
+            lambda: gone() and not messages_in_redis(stack),
+            10,
+            'the queued frame to expire',
+            seen=lambda: 'list of %d, %r' % (queued(stack), messages_in_redis(stack)),
+        )
         assert queued(stack) == 1
         worker = stack.start_worker()
-        warned = ('channel websocket.receive: message expired unhandled, after the 3 s channel expiry: '
-                  'no runworker took it (a chat frame is never stored)')
+        warned = (
+            'channel websocket.receive: message expired unhandled, after the 3 s channel expiry: '
+            'no runworker took it (a chat frame is never stored)'
+        )
         wait_for(lambda: warned in worker.output(), 10, 'the warning', seen=worker.output)
         say(alice, 'alice', 'fresh')
         # The client is told nothing: no frame, no close, the socket stays
@@ -183,22 +191,44 @@ def test_past_the_channel_expiry_a_reply_daphne_did_not_take_is_lost_and_daphne_
     stack = start(env=SHORT_EXPIRY)
     try:
         alice, bob = join(stack, 'f-reply'), join(stack, 'f-reply')
-        layer = RedisChannelLayer(hosts=['redis://127.0.0.1:%d' % stack.redis_port], expiry=SHORT_EXPIRY_SECONDS)
+        layer = RedisChannelLayer(
+            hosts=['redis://127.0.0.1:%d' % stack.redis_port], expiry=SHORT_EXPIRY_SECONDS
+        )
         members = layer.group_channels('chat-f-reply')
         stack.daphne.signal(signal.SIGSTOP)
         try:
-            layer.send('websocket.receive', {'reply_channel': members[0], 'path': '/chat/f-reply/', 'order': 1,
-                                             'text': json.dumps({'handle': 'alice', 'message': 'unheard'})})
-            wait_for(lambda: all(queued(stack, member) == 1 for member in members), 15, 'both replies')
+            layer.send(
+                'websocket.receive',
+                {
+                    'reply_channel': members[0],
+                    'path': '/chat/f-reply/',
+                    'order': 1,
+                    'text': json.dumps({'handle': 'alice', 'message': 'unheard'}),
+                },
+            )
+            wait_for(
+                lambda: all(queued(stack, member) == 1 for member in members), 15, 'both replies'
+            )
             gone = past_the_librarys_list(stack)
-            wait_for(lambda: gone() and not messages_in_redis(stack), 10, 'the replies to expire',
-                     seen=lambda: repr(messages_in_redis(stack)))
+            wait_for(
+                lambda: gone() and not messages_in_redis(stack),
+                10,
+                'the replies to expire',
+                seen=lambda: repr(messages_in_redis(stack)),
+            )
         finally:
             stack.daphne.signal(signal.SIGCONT)
-        warned = ['channel %s: message expired unhandled, after the 3 s channel expiry: '
-                  'a reply daphne never took, which never reached its socket' % member for member in members]
-        wait_for(lambda: all(line in stack.daphne.output() for line in warned), 10, 'the warnings',
-                 seen=stack.daphne.output)
+        warned = [
+            'channel %s: message expired unhandled, after the 3 s channel expiry: '
+            'a reply daphne never took, which never reached its socket' % member
+            for member in members
+        ]
+        wait_for(
+            lambda: all(line in stack.daphne.output() for line in warned),
+            10,
+            'the warnings',
+            seen=stack.daphne.output,
+        )
         # Stored, and heard by nobody; the room chats on.
         assert texts_in_db(stack, 'f-reply') == ['unheard']
         assert silent(alice) and silent(bob)
@@ -223,11 +253,20 @@ def test_a_member_whose_reply_channel_is_full_misses_what_follows_and_the_runwor
         stack.daphne.signal(signal.SIGSTOP)
         try:
             for order, text in enumerate(sent, 1):
-                layer.send('websocket.receive', {'reply_channel': members[0], 'path': '/chat/f-full/', 'order': order,
-                                                 'text': json.dumps({'handle': 'alice', 'message': text})})
+                layer.send(
+                    'websocket.receive',
+                    {
+                        'reply_channel': members[0],
+                        'path': '/chat/f-full/',
+                        'order': order,
+                        'text': json.dumps({'handle': 'alice', 'message': text}),
+                    },
+                )
             wait_for(lambda: len(rows(stack, 'f-full')) == 5, 15, 'the five rows')
-            warned = 'group chat-f-full: message dropped for 2 member(s) whose reply channel is full: %s' % (
-                ' '.join(members))
+            warned = (
+                'group chat-f-full: message dropped for 2 member(s) whose reply channel is full: %s'
+                % (' '.join(members))
+            )
             wait_for(lambda: stack.workers[0].output().count(warned) == 3, 15, 'three warnings')
         finally:
             stack.daphne.signal(signal.SIGCONT)
@@ -250,8 +289,11 @@ def test_the_message_a_worker_is_handling_when_killed_is_lost(stack):
         # The worker's BLPOP takes the frame the moment daphne queues it, so
         # the queue is empty before and after; but once it has the frame the
         # worker is no longer blocked in BLPOP: it waits on the lock.
-        wait_for(lambda: waiting_in_blpop(stack) == 0 and queued(stack) == 0, 10,
-                 'the worker to take the frame')
+        wait_for(
+            lambda: waiting_in_blpop(stack) == 0 and queued(stack) == 0,
+            10,
+            'the worker to take the frame',
+        )
         worker.kill()
     finally:
         db.execute('ROLLBACK')
@@ -264,6 +306,7 @@ def test_the_message_a_worker_is_handling_when_killed_is_lost(stack):
 
 
 # 2. Two workers, one killed while a conversation streams.
+
 
 def test_two_workers_one_killed_mid_stream_the_other_carries_the_room_alone():
     stack = start(workers=2)
@@ -298,7 +341,9 @@ def test_two_workers_one_killed_mid_stream_the_other_carries_the_room_alone():
             assert sorted(texts) == sorted(stored), name
         # Both workers took turns before the kill; the survivor handled
         # everything after it, each message stored once and heard once by all.
-        handled = {w: [t for t in sent if 'message=%s\n' % t in w.output()] for w in (victim, survivor)}
+        handled = {
+            w: [t for t in sent if 'message=%s\n' % t in w.output()] for w in (victim, survivor)
+        }
         assert handled[victim] and handled[survivor]
         assert max(handled[victim]) <= 'm050'
         after = [t for t in sent if t > 'm050']
@@ -321,6 +366,7 @@ def test_two_workers_one_killed_mid_stream_the_other_carries_the_room_alone():
 
 # 3. Redis stops, and a new, empty one starts on the same port.
 
+
 @pytest.mark.slow
 @pytest.mark.known_defect
 def test_redis_restart_kills_the_worker_daphne_survives_and_old_sockets_become_ghosts(stack):
@@ -336,8 +382,11 @@ def test_redis_restart_kills_the_worker_daphne_survives_and_old_sockets_become_g
     assert worker.popen.returncode == 1
     assert worker.output().rstrip().endswith('redis.exceptions.ConnectionError: ' + refused)
     # daphne stays up and logs one line every 5 s while Redis is away.
-    wait_for(lambda: 'ERROR    Error at trying to receive messages: ' + refused in daphne.output(),
-             10, 'daphne to log the lost Redis')
+    wait_for(
+        lambda: 'ERROR    Error at trying to receive messages: ' + refused in daphne.output(),
+        10,
+        'daphne to log the lost Redis',
+    )
     assert daphne.alive()
 
     # While Redis is away daphne drops, with no answer and no log line, a page
@@ -377,6 +426,7 @@ def test_redis_restart_kills_the_worker_daphne_survives_and_old_sockets_become_g
 
 # 4. daphne restarts.
 
+
 def test_daphne_restart_drops_sockets_and_a_reconnected_client_chats_again(stack):
     alice, bob = join(stack, 'f-daphne'), join(stack, 'f-daphne')
     say(alice, 'alice', 'before')
@@ -384,7 +434,9 @@ def test_daphne_restart_drops_sockets_and_a_reconnected_client_chats_again(stack
     stack.restart_daphne()  # SIGTERM, then a new daphne on the same port
     assert dropped(alice) and dropped(bob)
     # On SIGTERM daphne sent websocket.disconnect for both: the group is clean.
-    wait_for(lambda: stack.redis_client.zcard('asgi::group:chat-f-daphne') == 0, 5, 'the group to empty')
+    wait_for(
+        lambda: stack.redis_client.zcard('asgi::group:chat-f-daphne') == 0, 5, 'the group to empty'
+    )
     alice, bob = join(stack, 'f-daphne'), join(stack, 'f-daphne')
     say(bob, 'bob', 'after')
     assert drain(alice) == drain(bob) == ['after']
@@ -392,6 +444,7 @@ def test_daphne_restart_drops_sockets_and_a_reconnected_client_chats_again(stack
 
 
 # 5. The database is locked.
+
 
 @pytest.mark.slow
 def test_database_locked_past_the_sqlite_timeout_loses_the_message_and_the_worker_survives(stack):
@@ -430,4 +483,3 @@ def test_database_locked_past_the_sqlite_timeout_loses_the_message_and_the_worke
     say(bob, 'bob', 'after unlock')
     assert drain(alice) == drain(bob) == ['after unlock']
     assert texts_in_db(stack, 'f-lock') == ['short lock', 'after unlock']
-

@@ -7,6 +7,7 @@ dropped at capacity; C21: a receive says which messages it found expired;
 the cluster's and the told trace's layers (lab/tracing/layers.py) too. The
 told trace's layer tells the trace what it did.
 """
+
 import json
 import logging
 import shutil
@@ -22,14 +23,20 @@ from lab.tracing.layers import TRACE_CHANNEL, TracedRedisChannelLayer
 from ops.sharded import ShardedRedisChannelLayer
 from vikander.layers import RedisChannelLayer as ReplicaLayer
 
-LAYERS = {'replica': ReplicaLayer, 'sharded': ShardedRedisChannelLayer, 'told': TracedRedisChannelLayer}
+LAYERS = {
+    'replica': ReplicaLayer,
+    'sharded': ShardedRedisChannelLayer,
+    'told': TracedRedisChannelLayer,
+}
 
 
 @pytest.fixture
 def two_shards():
     workdir = tempfile.mkdtemp(prefix='shards-')
     ports = [free_port(), free_port()]
-    servers = [subprocess.Popen(redis_server(port, workdir), stdout=subprocess.DEVNULL) for port in ports]
+    servers = [
+        subprocess.Popen(redis_server(port, workdir), stdout=subprocess.DEVNULL) for port in ports
+    ]
     try:
         for port in ports:
             wait_for(lambda: port_open(port), 15, 'redis-server on %d' % port)
@@ -68,7 +75,9 @@ def test_every_blocking_receive_finds_a_message_on_either_shard(two_shards):
 
 
 @pytest.mark.parametrize('kind', sorted(LAYERS))
-def test_a_group_send_logs_the_members_it_drops_at_capacity_and_reaches_the_rest(two_shards, kind, caplog):
+def test_a_group_send_logs_the_members_it_drops_at_capacity_and_reaches_the_rest(
+    two_shards, kind, caplog
+):
     # A reply channel holding as many messages as daphne lets wait.
     layer = LAYERS[kind](hosts=two_shards[:1], channel_capacity={'websocket.send*': 2})
     full, free = 'websocket.send!full', 'websocket.send!free'
@@ -82,11 +91,14 @@ def test_a_group_send_logs_the_members_it_drops_at_capacity_and_reaches_the_rest
     assert [layer.receive([full])[1]['text'] for _ in range(2)] == ['old 1', 'old 2']
     assert layer.receive([full]) == (None, None)
     assert [r.getMessage() for r in caplog.records] == [
-        'group chat-room: message dropped for 1 member(s) whose reply channel is full: websocket.send!full']
+        'group chat-room: message dropped for 1 member(s) whose reply channel is full: websocket.send!full'
+    ]
 
 
 @pytest.mark.parametrize('kind', sorted(LAYERS))
-def test_a_receive_logs_each_message_it_finds_expired_and_returns_the_next(two_shards, kind, caplog):
+def test_a_receive_logs_each_message_it_finds_expired_and_returns_the_next(
+    two_shards, kind, caplog
+):
     # Deviation C21, the layer's own "expiry" option set to 1 s.
     layer = LAYERS[kind](hosts=two_shards[:1], expiry=1)
     server = redis.StrictRedis.from_url(two_shards[0])
@@ -100,13 +112,17 @@ def test_a_receive_logs_each_message_it_finds_expired_and_returns_the_next(two_s
     assert server.llen('asgi:websocket.receive') == server.llen('asgi:' + reply) == 1
     layer.send('websocket.receive', {'text': 'fresh'})
     with caplog.at_level(logging.WARNING, logger='vikander.layers'):
-        assert layer.receive(['websocket.receive'], block=True) == ('websocket.receive', {'text': 'fresh'})
+        assert layer.receive(['websocket.receive'], block=True) == (
+            'websocket.receive',
+            {'text': 'fresh'},
+        )
         assert layer.receive([reply]) == (None, None)
     assert [r.getMessage() for r in caplog.records] == [
         'channel websocket.receive: message expired unhandled, after the 1 s channel expiry: '
         'no runworker took it (a chat frame is never stored)',
         'channel websocket.send!gone: message expired unhandled, after the 1 s channel expiry: '
-        'a reply daphne never took, which never reached its socket']
+        'a reply daphne never took, which never reached its socket',
+    ]
 
 
 def test_the_traced_layer_tells_each_hop_and_pairs_sent_with_received(two_shards):
@@ -116,7 +132,12 @@ def test_the_traced_layer_tells_each_hop_and_pairs_sent_with_received(two_shards
     layer = TracedRedisChannelLayer(hosts=[url], capacity=1)
     layer.group_add('chat-room', 'websocket.send!a')
     layer.group_add('chat-room', 'websocket.send!b')
-    frame = {'path': '/chat/room/', 'reply_channel': 'websocket.send!a', 'order': 1, 'text': 'x' * 500}
+    frame = {
+        'path': '/chat/room/',
+        'reply_channel': 'websocket.send!a',
+        'order': 1,
+        'text': 'x' * 500,
+    }
     layer.send('websocket.receive', frame)
     channel, message = layer.receive(['websocket.receive'], block=True)
     message['path'] = ''  # as Channels' routing does, after the receive
@@ -131,10 +152,20 @@ def test_the_traced_layer_tells_each_hop_and_pairs_sent_with_received(two_shards
         if published:
             events.extend(json.loads(str(published['data'], 'utf-8'))['events'])
         return len(events) >= 9
+
     wait_for(told, 15, 'the trace events')
     # In the order they happened, the group send told after its members' sends.
-    assert [e['event'] for e in events] == ['group_add', 'group_add', 'send', 'received', 'send', 'send',
-                                             'group_send', 'received', 'full']
+    assert [e['event'] for e in events] == [
+        'group_add',
+        'group_add',
+        'send',
+        'received',
+        'send',
+        'send',
+        'group_send',
+        'received',
+        'full',
+    ]
     kinds = {}
     for event in events:
         kinds.setdefault(event['event'], []).append(event)
@@ -145,6 +176,10 @@ def test_the_traced_layer_tells_each_hop_and_pairs_sent_with_received(two_shards
     assert kinds['group_send'][0]['members'] == 2
     delivered = kinds['received'][1]
     assert delivered['channel'] == 'websocket.send!b'
-    assert delivered['digest'] == next(e['digest'] for e in kinds['send'] if e['channel'] == 'websocket.send!b')
+    assert delivered['digest'] == next(
+        e['digest'] for e in kinds['send'] if e['channel'] == 'websocket.send!b'
+    )
     assert kinds['full'][0]['channel'] == 'websocket.send!a'
-    assert all(event['by'].startswith(('daphne ', 'runworker ')) and event['at'] > 0 for event in events)
+    assert all(
+        event['by'].startswith(('daphne ', 'runworker ')) and event['at'] > 0 for event in events
+    )

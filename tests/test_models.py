@@ -9,7 +9,6 @@ from chat.models import Message, Room
 
 
 class ModelTests(TestCase):
-
     def test_formatted_timestamp_uses_the_posts_format(self):
         room = Room.objects.create(label='models')
         stamp = datetime.datetime(2017, 2, 5, 7, 8, tzinfo=timezone.utc)
@@ -21,8 +20,9 @@ class ModelTests(TestCase):
         room = Room.objects.create(label='models')
         stamp = datetime.datetime(2017, 2, 20, 19, 48, tzinfo=timezone.utc)
         message = room.messages.create(handle='alice', message='hi', timestamp=stamp)
-        self.assertEqual(message.as_dict(),
-                         {'handle': 'alice', 'message': 'hi', 'timestamp': 'Feb 20 7:48 PM'})
+        self.assertEqual(
+            message.as_dict(), {'handle': 'alice', 'message': 'hi', 'timestamp': 'Feb 20 7:48 PM'}
+        )
 
     def test_messages_are_related_to_their_room(self):
         room = Room.objects.create(label='a')
@@ -35,8 +35,11 @@ class ModelTests(TestCase):
         room = Room.objects.create(label='order')
         now = timezone.now()
         for minutes in (3, 1, 2):
-            room.messages.create(handle='h', message=str(minutes),
-                                 timestamp=now + datetime.timedelta(minutes=minutes))
+            room.messages.create(
+                handle='h',
+                message=str(minutes),
+                timestamp=now + datetime.timedelta(minutes=minutes),
+            )
         ordered = room.messages.order_by('-timestamp')
         self.assertEqual([m.message for m in ordered], ['3', '2', '1'])
         self.assertTrue(Message._meta.get_field('timestamp').db_index)

@@ -4,6 +4,7 @@ laid over a copy of the replica, run in real daphne and runworker processes:
 what each deviation in docs/deviations.md is there to prevent, observed
 rather than claimed.
 """
+
 import json
 import time
 from urllib.request import urlopen
@@ -12,8 +13,8 @@ import pytest
 import websocket
 
 from lab.harness.client import join, rows, say, silent
-from lab.harness.stack import wait_for
 from lab.harness.post import post_as_printed
+from lab.harness.stack import wait_for
 
 
 @pytest.fixture(scope='module')
@@ -63,7 +64,9 @@ def test_non_ascii_room_opens_a_socket_that_can_never_chat(post):
     assert urlopen(post.url + '/chat/%ED%95%9C%EA%B8%80/').status == 200
     sock = websocket.create_connection(post.ws_url + '/chat/%ED%95%9C%EA%B8%80/', timeout=10)
     say(sock, 'h', 'lost')
-    wait_for(lambda: 'no room in channel_session' in post.logs(), 10, 'the worker to drop the frame')
+    wait_for(
+        lambda: 'no room in channel_session' in post.logs(), 10, 'the worker to drop the frame'
+    )
     assert silent(sock)
     assert 'TypeError: Group name must be a valid unicode string' in post.logs()
     assert rows(post, '\ud55c\uae00') == []

@@ -2,6 +2,7 @@
 Production mode (DEBUG=0): no start without a SECRET_KEY, a clean
 `check --deploy`, and sockets from other origins refused by real processes.
 """
+
 import logging
 import os
 import subprocess
@@ -20,8 +21,14 @@ def manage(*args, **env):
     environ = dict(os.environ, DEBUG='0')
     environ.pop('SECRET_KEY', None)
     environ.update(env)
-    return subprocess.run([sys.executable, 'manage.py'] + list(args), cwd=ROOT, env=environ,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+    return subprocess.run(
+        [sys.executable, 'manage.py'] + list(args),
+        cwd=ROOT,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        universal_newlines=True,
+    )
 
 
 def test_production_mode_refuses_to_start_without_a_secret_key():
@@ -45,7 +52,9 @@ def test_collectstatic_gathers_the_files_for_the_web_server(tmpdir):
 
 
 def test_production_logs_info_and_up():
-    result = manage('shell', '-c', 'import logging; print(logging.getLogger("chat").level)', SECRET_KEY=KEY)
+    result = manage(
+        'shell', '-c', 'import logging; print(logging.getLogger("chat").level)', SECRET_KEY=KEY
+    )
     assert result.stdout.split() == [str(logging.INFO)], result.stdout
 
 
@@ -59,7 +68,10 @@ def test_sockets_from_other_origins_are_refused(production):
     # The page itself redirects to HTTPS now, so the room is made the way a
     # proxy would ask for it.
     from urllib.request import Request, urlopen
-    urlopen(Request(production.url + '/chat/prod-room/', headers={'X-Forwarded-Proto': 'https'})).read()
+
+    urlopen(
+        Request(production.url + '/chat/prod-room/', headers={'X-Forwarded-Proto': 'https'})
+    ).read()
     url = production.ws_url + '/chat/prod-room/'
     websocket.create_connection(url, origin='https://127.0.0.1', timeout=10).close()
     # Production logs INFO and up: the consumers' DEBUG lines stay out.

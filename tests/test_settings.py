@@ -9,9 +9,15 @@ def setting(name, **env):
     environ = dict(os.environ, DJANGO_SETTINGS_MODULE='vikander.settings')
     environ.pop('SECRET_KEY', None)
     environ.update(env)
-    return subprocess.check_output(
-        [sys.executable, '-c', 'from django.conf import settings; print(settings.%s)' % name],
-        cwd=ROOT, env=environ).decode().strip()
+    return (
+        subprocess.check_output(
+            [sys.executable, '-c', 'from django.conf import settings; print(settings.%s)' % name],
+            cwd=ROOT,
+            env=environ,
+        )
+        .decode()
+        .strip()
+    )
 
 
 def test_every_process_gets_the_same_secret_key():
@@ -25,7 +31,9 @@ def test_the_environment_overrides_the_secret_key():
 
 
 def test_redis_url_sets_the_channel_layer_host():
-    hosts = setting('CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]', REDIS_URL='redis://127.0.0.1:7000')
+    hosts = setting(
+        'CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]', REDIS_URL='redis://127.0.0.1:7000'
+    )
     assert hosts == "['redis://127.0.0.1:7000']"
 
 
@@ -33,8 +41,10 @@ def test_the_posts_layer_stands_then_the_replica_names_its_own():
     # Deviations C20 and C21, after the post's CHANNEL_LAYERS as printed.
     with open(os.path.join(ROOT, 'vikander', 'settings.py')) as settings:
         text = settings.read()
-    posts, replicas = text.index('"BACKEND": "asgi_redis.RedisChannelLayer",'), text.index(
-        'CHANNEL_LAYERS["default"]["BACKEND"] = "vikander.layers.RedisChannelLayer"')
+    posts, replicas = (
+        text.index('"BACKEND": "asgi_redis.RedisChannelLayer",'),
+        text.index('CHANNEL_LAYERS["default"]["BACKEND"] = "vikander.layers.RedisChannelLayer"'),
+    )
     assert posts < replicas
     assert setting('CHANNEL_LAYERS["default"]["BACKEND"]') == 'vikander.layers.RedisChannelLayer'
     # The settings pick nothing from a tool's flag.
@@ -43,11 +53,21 @@ def test_the_posts_layer_stands_then_the_replica_names_its_own():
 
 def test_the_cluster_shards_the_layer_over_every_redis_url():
     # Deviations C16 and C17: ops/cluster_settings.py, the post's settings otherwise.
-    cluster = dict(DJANGO_SETTINGS_MODULE='ops.cluster_settings', REDIS_URL='redis://redis1:6379 redis://redis2:6379')
-    assert setting('CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]', **cluster) == \
-        "['redis://redis1:6379', 'redis://redis2:6379']"
-    assert setting('CHANNEL_LAYERS["default"]["BACKEND"]', **cluster) == 'ops.sharded.ShardedRedisChannelLayer'
-    assert setting('CHANNEL_LAYERS["default"]["ROUTING"]', **cluster) == 'chat.routing.channel_routing'
+    cluster = dict(
+        DJANGO_SETTINGS_MODULE='ops.cluster_settings',
+        REDIS_URL='redis://redis1:6379 redis://redis2:6379',
+    )
+    assert (
+        setting('CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]', **cluster)
+        == "['redis://redis1:6379', 'redis://redis2:6379']"
+    )
+    assert (
+        setting('CHANNEL_LAYERS["default"]["BACKEND"]', **cluster)
+        == 'ops.sharded.ShardedRedisChannelLayer'
+    )
+    assert (
+        setting('CHANNEL_LAYERS["default"]["ROUTING"]', **cluster) == 'chat.routing.channel_routing'
+    )
 
 
 def test_conn_max_age_keeps_database_connections():
@@ -58,6 +78,9 @@ def test_conn_max_age_keeps_database_connections():
 
 def test_the_told_trace_brings_its_own_settings_over_the_posts():
     told = dict(DJANGO_SETTINGS_MODULE='lab.variants.told_trace')
-    assert setting('CHANNEL_LAYERS["default"]["BACKEND"]', **told) == 'lab.tracing.layers.TracedRedisChannelLayer'
+    assert (
+        setting('CHANNEL_LAYERS["default"]["BACKEND"]', **told)
+        == 'lab.tracing.layers.TracedRedisChannelLayer'
+    )
     assert setting('CHANNEL_SESSION_ENGINE', **told) == 'lab.tracing.sessions'
     assert setting('SESSION_ENGINE', **told) == 'django.contrib.sessions.backends.db'

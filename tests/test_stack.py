@@ -3,6 +3,7 @@ The launcher (lab/harness/stack.py) runs what users run: the Procfile's `web`
 and `worker` lines (modern/Procfile's `web`), which the compose file runs
 by name. A change to one without the other fails here.
 """
+
 import io
 import os
 

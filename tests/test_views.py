@@ -13,7 +13,6 @@ LABEL_SHAPE = re.compile(r'^[a-z]+-[a-z]+(-\d{1,4})?$')
 
 
 class AboutTests(TestCase):
-
     def test_about_links_to_new_room(self):
         response = self.client.get('/chat/')
         self.assertEqual(response.status_code, 200)
@@ -23,7 +22,6 @@ class AboutTests(TestCase):
 
 
 class NewRoomTests(TestCase):
-
     def test_redirects_to_a_new_haikunated_room(self):
         response = self.client.get('/chat/new/')
         self.assertEqual(response.status_code, 302)
@@ -48,7 +46,6 @@ class NewRoomTests(TestCase):
 
 
 class ChatRoomTests(TestCase):
-
     def test_first_visit_creates_the_room(self):
         self.assertFalse(Room.objects.filter(label='fresh-room').exists())
         response = self.client.get('/chat/fresh-room/')
@@ -61,8 +58,9 @@ class ChatRoomTests(TestCase):
         room = Room.objects.create(label='history')
         start = timezone.now() - datetime.timedelta(hours=1)
         for n in range(60):
-            room.messages.create(handle='h', message='msg-%02d' % n,
-                                 timestamp=start + datetime.timedelta(seconds=n))
+            room.messages.create(
+                handle='h', message='msg-%02d' % n, timestamp=start + datetime.timedelta(seconds=n)
+            )
         html = self.client.get('/chat/history/').content.decode()
         shown = re.findall(r'<td>(msg-\d\d)</td>', html)
         self.assertEqual(shown, ['msg-%02d' % n for n in range(10, 60)])
@@ -87,16 +85,22 @@ class ChatRoomTests(TestCase):
 
 
 class StaticLinkTests(TestCase):
-
     def test_every_static_link_of_the_room_page_is_a_file_of_its_kind(self):
         # Deviation C7: the post's chat.css link points at upstream's
         # chat.js; here every link finds a file, and the CSS links find CSS.
         html = self.client.get('/chat/links/').content.decode()
         links = re.findall(r'(?:href|src)="/static/([^"]+)"', html)
-        self.assertEqual(links, [
-            'assets/css/normalize.css', 'assets/css/skeleton.css', 'assets/css/chat.css',
-            'assets/js/jquery-2.1.0.min.js', 'assets/js/reconnecting-websocket.min.js',
-            'assets/js/chat.js'])
+        self.assertEqual(
+            links,
+            [
+                'assets/css/normalize.css',
+                'assets/css/skeleton.css',
+                'assets/css/chat.css',
+                'assets/js/jquery-2.1.0.min.js',
+                'assets/js/reconnecting-websocket.min.js',
+                'assets/js/chat.js',
+            ],
+        )
         for link in links:
             path = finders.find(link)
             self.assertIsNotNone(path, link)
@@ -108,11 +112,17 @@ class StaticLinkTests(TestCase):
 
 
 class InputLimitTests(TestCase):
-
     def test_inputs_refuse_more_than_the_consumer_stores(self):
         # Deviation C15: the browser stops typing at the limits (C12), so the
         # socket is never closed with 4009 and no text is lost.
         from chat import consumers
+
         html = self.client.get('/chat/limits/').content.decode()
-        self.assertEqual(re.findall(r'<input id="handle"[^>]* maxlength="(\d+)"', html), [str(consumers.MAX_HANDLE)])
-        self.assertEqual(re.findall(r'<input id="message"[^>]* maxlength="(\d+)"', html), [str(consumers.MAX_MESSAGE)])
+        self.assertEqual(
+            re.findall(r'<input id="handle"[^>]* maxlength="(\d+)"', html),
+            [str(consumers.MAX_HANDLE)],
+        )
+        self.assertEqual(
+            re.findall(r'<input id="message"[^>]* maxlength="(\d+)"', html),
+            [str(consumers.MAX_MESSAGE)],
+        )

@@ -13,6 +13,7 @@ list one second after its last send, expired messages and all. This layer
 keeps the list as long as a group membership (group_expiry), so the
 next receive finds each expired message and says so at WARNING.
 """
+
 import logging
 import random
 import uuid
@@ -31,7 +32,6 @@ EXPIRED_UNHANDLED = {
 
 
 class RedisChannelLayer(asgi_redis.RedisChannelLayer):
-
     # The library's send script, with the channel's list kept for
     # group_expiry seconds (ARGV[4]) after its last send instead of one
     # second longer than its messages.
@@ -48,22 +48,27 @@ class RedisChannelLayer(asgi_redis.RedisChannelLayer):
     def send(self, channel, message):
         # The library's send, with the list's lifetime as the script's fourth
         # argument.
-        assert isinstance(message, dict), "message is not a dict"
-        assert self.valid_channel_name(channel), "Channel name not valid"
+        assert isinstance(message, dict), 'message is not a dict'
+        assert self.valid_channel_name(channel), 'Channel name not valid'
         message_key = self.prefix + uuid.uuid4().hex
         channel_key = self.prefix + channel
-        if "!" in channel or "?" in channel:
+        if '!' in channel or '?' in channel:
             connection = self.connection(self.consistent_hash(channel))
         else:
             connection = self.connection(None)
         try:
             self.chansend(
                 keys=[message_key, channel_key],
-                args=[self.serialize(message), self.expiry, self.get_capacity(channel), self.group_expiry],
+                args=[
+                    self.serialize(message),
+                    self.expiry,
+                    self.get_capacity(channel),
+                    self.group_expiry,
+                ],
                 client=connection,
             )
         except redis.exceptions.ResponseError as e:
-            if e.args[0] == "full":
+            if e.args[0] == 'full':
                 raise self.ChannelFull
             raise
 
@@ -83,11 +88,15 @@ class RedisChannelLayer(asgi_redis.RedisChannelLayer):
                 result = self.lpopmany(keys=list_names, client=connection)
             if not result:
                 return None, None
-            channel = result[0][len(self.prefix):].decode("utf8")
+            channel = result[0][len(self.prefix) :].decode('utf8')
             content = connection.get(result[1])
             if content is None:
-                logger.warning('channel %s: message expired unhandled, after the %d s channel expiry: %s',
-                               channel, self.expiry, EXPIRED_UNHANDLED['reply' if '!' in channel else 'request'])
+                logger.warning(
+                    'channel %s: message expired unhandled, after the %d s channel expiry: %s',
+                    channel,
+                    self.expiry,
+                    EXPIRED_UNHANDLED['reply' if '!' in channel else 'request'],
+                )
                 continue
             return channel, self.deserialize(content)
 
@@ -100,5 +109,9 @@ class RedisChannelLayer(asgi_redis.RedisChannelLayer):
             except self.ChannelFull:
                 full.append(channel)
         if full:
-            logger.warning('group %s: message dropped for %d member(s) whose reply channel is full: %s',
-                           group, len(full), ' '.join(full))
+            logger.warning(
+                'group %s: message dropped for %d member(s) whose reply channel is full: %s',
+                group,
+                len(full),
+                ' '.join(full),
+            )

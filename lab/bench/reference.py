@@ -8,6 +8,7 @@ Django. Every stack is reported as a ratio to it, measured in the same run.
 
     python -m lab.bench.reference PORT DATABASE
 """
+
 import asyncio
 import json
 import logging
@@ -28,11 +29,11 @@ MAX_MESSAGE = 2000
 TOO_BIG = 4009
 
 # The stacks' tables, so the benchmark counts stored rows the same way.
-SCHEMA = '''
+SCHEMA = """
 CREATE TABLE IF NOT EXISTS chat_room (id INTEGER PRIMARY KEY, name TEXT NOT NULL, label TEXT UNIQUE NOT NULL);
 CREATE TABLE IF NOT EXISTS chat_message (id INTEGER PRIMARY KEY, room_id INTEGER NOT NULL, handle TEXT NOT NULL,
     message TEXT NOT NULL, timestamp TEXT NOT NULL);
-'''
+"""
 
 
 class Chat(object):
@@ -44,14 +45,20 @@ class Chat(object):
 
     def room_id(self, label, create=False):
         if create:
-            self.db.execute('INSERT OR IGNORE INTO chat_room (name, label) VALUES (?, ?)', (label, label))
+            self.db.execute(
+                'INSERT OR IGNORE INTO chat_room (name, label) VALUES (?, ?)', (label, label)
+            )
         row = self.db.execute('SELECT id FROM chat_room WHERE label = ?', (label,)).fetchone()
         return row and row[0]
 
     def page(self, connection, request):
         match = ROOM_PATH.match(request.path)
         if request.headers.get('Upgrade', '').lower() == 'websocket':
-            return None if match and self.room_id(match.group(1)) else connection.respond(HTTPStatus.FORBIDDEN, '')
+            return (
+                None
+                if match and self.room_id(match.group(1))
+                else connection.respond(HTTPStatus.FORBIDDEN, '')
+            )
         if not match:
             return connection.respond(HTTPStatus.NOT_FOUND, '')
         self.room_id(match.group(1), create=True)
@@ -73,25 +80,45 @@ class Chat(object):
             data = json.loads(text)
         except (TypeError, ValueError, RecursionError):
             data = None
-        if not (isinstance(data, dict) and set(data) == {'handle', 'message'}
-                and all(isinstance(value, str) for value in data.values()) and data['message']):
+        if not (
+            isinstance(data, dict)
+            and set(data) == {'handle', 'message'}
+            and all(isinstance(value, str) for value in data.values())
+            and data['message']
+        ):
             log.debug('refused %.200r', text)
             return
         if len(data['handle']) > MAX_HANDLE or len(data['message']) > MAX_MESSAGE:
             await socket.close(TOO_BIG)
             return
         now = datetime.now(timezone.utc)
-        self.db.execute('INSERT INTO chat_message (room_id, handle, message, timestamp) VALUES (?, ?, ?, ?)',
-                        (room_id, data['handle'], data['message'], now.isoformat()))
+        self.db.execute(
+            'INSERT INTO chat_message (room_id, handle, message, timestamp) VALUES (?, ?, ?, ?)',
+            (room_id, data['handle'], data['message'], now.isoformat()),
+        )
         # broadcast() writes to every member without waiting on any of them.
-        broadcast(members, json.dumps({'handle': data['handle'], 'message': data['message'],
-                                       'timestamp': now.strftime('%b %-d %-I:%M %p')}))
+        broadcast(
+            members,
+            json.dumps(
+                {
+                    'handle': data['handle'],
+                    'message': data['message'],
+                    'timestamp': now.strftime('%b %-d %-I:%M %p'),
+                }
+            ),
+        )
 
 
 async def main(port, database):
     chat = Chat(database)
-    async with serve(chat.member, '127.0.0.1', port, process_request=chat.page, ping_interval=None,
-                     max_size=2 ** 20) as server:
+    async with serve(
+        chat.member,
+        '127.0.0.1',
+        port,
+        process_request=chat.page,
+        ping_interval=None,
+        max_size=2**20,
+    ) as server:
         await server.serve_forever()
 
 

@@ -5,6 +5,7 @@ Every figure is the median of the repeats, with their range beside it.
 
     python -m lab.bench.report [RESULTS]
 """
+
 import json
 import os
 import platform
@@ -28,8 +29,20 @@ MEMBERS = ['quiet', 'room30', 'large']
 # A load is carried when nothing is lost, closed or refused.
 TARGETS = [
     ('No message lost, no 1013, at 300 msg/s', '300', 'lost_total', None, 'lost'),
-    ('p99 at 300 msg/s: legacy ≤ 250 ms, modern ≤ 50 ms', '300', 'p99_ms', {'legacy': 250, 'modern': 50}, 'ms'),
-    ('Quiet room p50: legacy ≤ 10 ms, modern ≤ 5 ms', 'quiet', 'p50_ms', {'legacy': 10, 'modern': 5}, 'ms'),
+    (
+        'p99 at 300 msg/s: legacy ≤ 250 ms, modern ≤ 50 ms',
+        '300',
+        'p99_ms',
+        {'legacy': 250, 'modern': 50},
+        'ms',
+    ),
+    (
+        'Quiet room p50: legacy ≤ 10 ms, modern ≤ 5 ms',
+        'quiet',
+        'p50_ms',
+        {'legacy': 10, 'modern': 5},
+        'ms',
+    ),
 ]
 
 
@@ -84,12 +97,20 @@ def logged_table(results, systems):
     for r in results:
         for kind, n in r.get('logged', {}).items():
             totals[r['system']][r['repeat']][kind] += n
-    rows = ['| stack | dropped at a full reply channel, WARNING logged (C20) | expired, WARNING logged (C21) |',
-            '|---|---|---|']
+    rows = [
+        '| stack | dropped at a full reply channel, WARNING logged (C20) | expired, WARNING logged (C21) |',
+        '|---|---|---|',
+    ]
     for system in systems:
-        repeats = [dict(t, expired=t['expired replies'] + t['expired frames']) for t in totals[system].values()]
+        repeats = [
+            dict(t, expired=t['expired replies'] + t['expired frames'])
+            for t in totals[system].values()
+        ]
         if repeats:
-            rows.append('| %s | %s | %s |' % (system, spread(repeats, 'dropped'), spread(repeats, 'expired')))
+            rows.append(
+                '| %s | %s | %s |'
+                % (system, spread(repeats, 'dropped'), spread(repeats, 'expired'))
+            )
     return '\n'.join(rows)
 
 
@@ -104,20 +125,32 @@ def closes(runs):
 
 def table(runs, systems, load, reference='reference'):
     ref = runs.get((reference, load), [])
-    rows = ['| stack | delivered / expected | lost, and where | p50 ms | p95 ms | p99 ms | p99 vs reference '
-            '| CPU s per 1,000 deliveries | vs reference | peak RSS MB | closed or refused |',
-            '|---|---|---|---|---|---|---|---|---|---|---|']
+    rows = [
+        '| stack | delivered / expected | lost, and where | p50 ms | p95 ms | p99 ms | p99 vs reference '
+        '| CPU s per 1,000 deliveries | vs reference | peak RSS MB | closed or refused |',
+        '|---|---|---|---|---|---|---|---|---|---|---|',
+    ]
     for system in systems:
         r = runs.get((system, load))
         if not r:
             continue
-        rows.append('| %s | %s / %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
-            system, spread(r, 'delivered'), spread(r, 'expected'), losses(r), spread(r, 'p50_ms'),
-            spread(r, 'p95_ms'), spread(r, 'p99_ms'),
-            ratio(middle(r, 'p99_ms'), middle(ref, 'p99_ms')) if ref else '–',
-            spread(r, 'cpu_s_per_1000'),
-            ratio(middle(r, 'cpu_s_per_1000'), middle(ref, 'cpu_s_per_1000')) if ref else '–',
-            spread(r, 'peak_rss_mb'), closes(r)))
+        rows.append(
+            '| %s | %s / %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |'
+            % (
+                system,
+                spread(r, 'delivered'),
+                spread(r, 'expected'),
+                losses(r),
+                spread(r, 'p50_ms'),
+                spread(r, 'p95_ms'),
+                spread(r, 'p99_ms'),
+                ratio(middle(r, 'p99_ms'), middle(ref, 'p99_ms')) if ref else '–',
+                spread(r, 'cpu_s_per_1000'),
+                ratio(middle(r, 'cpu_s_per_1000'), middle(ref, 'cpu_s_per_1000')) if ref else '–',
+                spread(r, 'peak_rss_mb'),
+                closes(r),
+            )
+        )
     return '\n'.join(rows)
 
 
@@ -129,15 +162,40 @@ def plot(runs, systems, loads, path):
         if not points:
             continue
         x = [p[0] for p in points]
-        line, = latency.plot(x, [middle(p[1], 'p50_ms') for p in points], marker='o', label=system + ' p50')
-        latency.plot(x, [middle(p[1], 'p99_ms') for p in points], marker='x', linestyle='--',
-                     color=line.get_color(), label=system + ' p99')
-        lost.plot(x, [100.0 * middle(p[1], 'lost_total') / max(1, middle(p[1], 'expected') or 1)
-                      for p in points], marker='o', label=system, color=line.get_color())
-    latency.set(xscale='log', yscale='log', xlabel='messages/s offered (one room of 10)',
-                ylabel='send-to-receipt latency, ms', title='Latency against offered load')
-    lost.set(xscale='log', xlabel='messages/s offered (one room of 10)', ylabel='% of deliveries lost',
-             title='Loss against offered load')
+        (line,) = latency.plot(
+            x, [middle(p[1], 'p50_ms') for p in points], marker='o', label=system + ' p50'
+        )
+        latency.plot(
+            x,
+            [middle(p[1], 'p99_ms') for p in points],
+            marker='x',
+            linestyle='--',
+            color=line.get_color(),
+            label=system + ' p99',
+        )
+        lost.plot(
+            x,
+            [
+                100.0 * middle(p[1], 'lost_total') / max(1, middle(p[1], 'expected') or 1)
+                for p in points
+            ],
+            marker='o',
+            label=system,
+            color=line.get_color(),
+        )
+    latency.set(
+        xscale='log',
+        yscale='log',
+        xlabel='messages/s offered (one room of 10)',
+        ylabel='send-to-receipt latency, ms',
+        title='Latency against offered load',
+    )
+    lost.set(
+        xscale='log',
+        xlabel='messages/s offered (one room of 10)',
+        ylabel='% of deliveries lost',
+        title='Loss against offered load',
+    )
     latency.legend(fontsize=7, ncol=2)
     lost.legend(fontsize=7)
     for axes in (latency, lost):
@@ -202,19 +260,31 @@ def targets(runs, systems):
             if bound:
                 limit = bound['legacy' if system.startswith('legacy') else 'modern']
                 met = value is not None and value <= limit and carried(r)
-                shown = '%s %s' % (spread(r, key), unit) + ('' if carried(r) else ' (and %s lost)' % fmt(middle(r, 'lost_total')))
+                shown = '%s %s' % (spread(r, key), unit) + (
+                    '' if carried(r) else ' (and %s lost)' % fmt(middle(r, 'lost_total'))
+                )
             else:
                 met = carried(r)
                 shown = '%s lost, closes: %s' % (fmt(middle(r, key)), closes(r))
-            rows.append('| %s | %s | %s | %s | %s |' % (title, system, shown, 'yes' if met else '**no**',
-                                                        spread(ref, key) + (' ' + unit if unit == 'ms' else '')))
+            rows.append(
+                '| %s | %s | %s | %s | %s |'
+                % (
+                    title,
+                    system,
+                    shown,
+                    'yes' if met else '**no**',
+                    spread(ref, key) + (' ' + unit if unit == 'ms' else ''),
+                )
+            )
     return '\n'.join(rows)
 
 
 def growth(runs, systems, loads):
     """CPU per 1,000 deliveries as the load grows, and where each stack breaks."""
-    rows = ['| load | msg/s | deliveries/s offered | ' + ' | '.join(systems) + ' |',
-            '|---|---|---|' + '---|' * len(systems)]
+    rows = [
+        '| load | msg/s | deliveries/s offered | ' + ' | '.join(systems) + ' |',
+        '|---|---|---|' + '---|' * len(systems),
+    ]
     for load in loads:
         sample = first_run(runs, load)
         members = int(sample['expected'] / max(1, sample['stored'])) if sample['stored'] else 0
@@ -230,8 +300,10 @@ def growth(runs, systems, loads):
             elif (middle(r, 'p99_ms') or 0) > 1000:
                 cell += ' **late: p99 %s s**' % fmt(middle(r, 'p99_ms') / 1000.0)
             cells.append(cell)
-        rows.append('| %s | %s | %s | %s |' % (load, fmt(sample['offered']), fmt(sample['offered'] * members),
-                                              ' | '.join(cells)))
+        rows.append(
+            '| %s | %s | %s | %s |'
+            % (load, fmt(sample['offered']), fmt(sample['offered'] * members), ' | '.join(cells))
+        )
     return '\n'.join(rows)
 
 
@@ -241,16 +313,24 @@ def budget(runs, systems, kept='busy', target='300'):
     share of the same machine at the target load."""
     sample = first_run(runs, target)
     deliveries = sample['offered'] * sample['expected'] / max(1, sample['stored'])
-    rows = ['| stack | CPU s per 1,000 deliveries at %s msg/s | cores %s deliveries a second need | '
-            'load generator at %s msg/s, cores |' % (fmt(first_run(runs, kept)['offered']), fmt(deliveries),
-                                                       fmt(sample['offered'])),
-            '|---|---|---|---|']
+    rows = [
+        '| stack | CPU s per 1,000 deliveries at %s msg/s | cores %s deliveries a second need | '
+        'load generator at %s msg/s, cores |'
+        % (fmt(first_run(runs, kept)['offered']), fmt(deliveries), fmt(sample['offered'])),
+        '|---|---|---|---|',
+    ]
     for system in systems:
         k, t = runs.get((system, kept)), runs.get((system, target))
         if k and t:
-            rows.append('| %s | %s | %s | %s |' % (
-                system, spread(k, 'cpu_s_per_1000'), fmt(middle(k, 'cpu_s_per_1000') * deliveries / 1000.0),
-                spread(t, 'generator_cpu_share')))
+            rows.append(
+                '| %s | %s | %s | %s |'
+                % (
+                    system,
+                    spread(k, 'cpu_s_per_1000'),
+                    fmt(middle(k, 'cpu_s_per_1000') * deliveries / 1000.0),
+                    spread(t, 'generator_cpu_share'),
+                )
+            )
     return '\n'.join(rows)
 
 
@@ -259,25 +339,44 @@ def first_run(runs, load):
 
 
 def carried_table(runs, systems, loads):
-    rows = ['| runworkers | %s |' % ' | '.join('%s msg/s' % fmt(first_run(runs, l)['offered']) for l in loads),
-            '|---|%s' % ('---|' * len(loads))]
+    rows = [
+        '| runworkers | %s |'
+        % ' | '.join('%s msg/s' % fmt(first_run(runs, l)['offered']) for l in loads),
+        '|---|%s' % ('---|' * len(loads)),
+    ]
     for system in systems:
-        rows.append('| %s | %s |' % (system.split('-')[1], ' | '.join(
-            '%d of %d' % (sum(carried([r]) for r in runs[(system, l)]), len(runs[(system, l)]))
-            if (system, l) in runs else '–' for l in loads)))
+        rows.append(
+            '| %s | %s |'
+            % (
+                system.split('-')[1],
+                ' | '.join(
+                    '%d of %d'
+                    % (sum(carried([r]) for r in runs[(system, l)]), len(runs[(system, l)]))
+                    if (system, l) in runs
+                    else '–'
+                    for l in loads
+                ),
+            )
+        )
     return '\n'.join(rows)
 
 
 def highest_carried(runs, system, loads):
-    offered = [runs[(system, l)][0]['offered'] for l in loads if (system, l) in runs and carried(runs[(system, l)])]
+    offered = [
+        runs[(system, l)][0]['offered']
+        for l in loads
+        if (system, l) in runs and carried(runs[(system, l)])
+    ]
     return max(offered) if offered else 0
 
 
 # Runs made before lab/harness/load.py watched a process's descendants counted
 # nginx's master only, whose CPU is ~0: the reports say which they read.
-NGINX = {True: "nginx's CPU is its master's and its workers'.",
-         False: "nginx's CPU reads 0 in these runs: they counted its master process only, not the workers "
-                "that proxy (lab/harness/load.py counts them now; `make bench` again to see them)."}
+NGINX = {
+    True: "nginx's CPU is its master's and its workers'.",
+    False: "nginx's CPU reads 0 in these runs: they counted its master process only, not the workers "
+    'that proxy (lab/harness/load.py counts them now; `make bench` again to see them).',
+}
 
 
 def nginx_counted(results):
@@ -292,18 +391,26 @@ def clustered(path):
         results = json.load(source)
     runs = group(results)
     systems = list(dict.fromkeys(r['system'] for r in results))
-    lines = ['## On several containers (`make bench-cluster`)', '',
-             'A run of its own (artefacts/bench/cluster/results.json, %d repeat(s)), with its own reference: '
-             '`legacy-cluster` and `modern-cluster` are `make cluster`\'s containers (nginx, two daphnes, two '
-             'runworkers for legacy, two Redis shards, PostgreSQL) on this one machine, driven through nginx\'s '
-             'published port; their CPU counts every process in the containers and the docker-proxy that '
-             'carries the port. `legacy-2x2` and `modern-x2` are the same processes without containers, one '
-             'Redis and SQLite. The difference is what the containers, the second shard and PostgreSQL cost '
-             'on %d cores.' % (max(r['repeat'] for r in results) + 1, os.cpu_count()), '']
+    lines = [
+        '## On several containers (`make bench-cluster`)',
+        '',
+        'A run of its own (artefacts/bench/cluster/results.json, %d repeat(s)), with its own reference: '
+        "`legacy-cluster` and `modern-cluster` are `make cluster`'s containers (nginx, two daphnes, two "
+        "runworkers for legacy, two Redis shards, PostgreSQL) on this one machine, driven through nginx's "
+        'published port; their CPU counts every process in the containers and the docker-proxy that '
+        'carries the port. `legacy-2x2` and `modern-x2` are the same processes without containers, one '
+        'Redis and SQLite. The difference is what the containers, the second shard and PostgreSQL cost '
+        'on %d cores.' % (max(r['repeat'] for r in results) + 1, os.cpu_count()),
+        '',
+    ]
     for load in dict.fromkeys(r['load'] for r in results):
         sample = first_run(runs, load)
-        lines += ['### %s: %s (%s msg/s offered)' % (load, sample['describe'], fmt(sample['offered'])), '',
-                  table(runs, systems, load), '']
+        lines += [
+            '### %s: %s (%s msg/s offered)' % (load, sample['describe'], fmt(sample['offered'])),
+            '',
+            table(runs, systems, load),
+            '',
+        ]
     return lines
 
 
@@ -316,7 +423,12 @@ def main(path=None, docs=DOCS):
     main_systems = [s for s in systems if '+' not in s]
     loads = list(dict.fromkeys(r['load'] for r in results))
     repeats = max(r['repeat'] for r in results) + 1
-    plot(runs, main_systems, [l for l in SWEEP if l in loads] or loads, os.path.join(docs, 'bench-load.png'))
+    plot(
+        runs,
+        main_systems,
+        [l for l in SWEEP if l in loads] or loads,
+        os.path.join(docs, 'bench-load.png'),
+    )
     lines = [
         '# Under load: both stacks against the limit of the machine',
         '',
@@ -325,14 +437,14 @@ def main(path=None, docs=DOCS):
         'of %d run(s), the range of the runs in brackets. Every run starts a fresh stack with the '
         "project's launcher (lab/harness/stack.py) in production mode (DEBUG=0, the chat logger at INFO), one "
         'load generator (lab/harness/load.py: asyncio, real WebSocket clients) in another process, and counts '
-        'every message: sent, stored (rows in the database), delivered to each member.' % (
-            os.cpu_count(), platform.machine(), platform.python_version(), repeats),
+        'every message: sent, stored (rows in the database), delivered to each member.'
+        % (os.cpu_count(), platform.machine(), platform.python_version(), repeats),
         '',
         '"lost, and where": *never stored, sender closed N* (the sender\'s socket was closed with code N '
         'before or as it sent), *never stored, no error* (silent), *stored, member closed N* (the member '
-        'was closed with N before the message reached it), *stored, dropped at a full reply channel, WARNING logged* (the legacy runworker\'s group send found the member\'s reply channel holding 100 messages daphne had not delivered, and said so: deviation C20), *stored, expired in a reply channel, WARNING logged* and *never stored, expired waiting for a runworker, WARNING logged* (the message waited longer than the channel expiry, and the legacy daphne or runworker that found it said so: deviation C21), *stored, not delivered within the drain, no error* (silent: not delivered by SETTLE s after the last change, at most DRAIN_LIMIT s after the last send; lab/harness/load.py). '
+        "was closed with N before the message reached it), *stored, dropped at a full reply channel, WARNING logged* (the legacy runworker's group send found the member's reply channel holding 100 messages daphne had not delivered, and said so: deviation C20), *stored, expired in a reply channel, WARNING logged* and *never stored, expired waiting for a runworker, WARNING logged* (the message waited longer than the channel expiry, and the legacy daphne or runworker that found it said so: deviation C21), *stored, not delivered within the drain, no error* (silent: not delivered by SETTLE s after the last change, at most DRAIN_LIMIT s after the last send; lab/harness/load.py). "
         'p50/p95/p99 are send-to-receipt latencies over every delivery. CPU is the sum over every server '
-        'process (redis, daphne, runworkers, nginx; the reference\'s one process); peak RSS is the sum of their '
+        "process (redis, daphne, runworkers, nginx; the reference's one process); peak RSS is the sum of their "
         'peaks. ' + NGINX[nginx_counted(results)],
         '',
         '![latency and loss against offered load](bench-load.png)',
@@ -340,62 +452,109 @@ def main(path=None, docs=DOCS):
     ]
     for load in loads:
         sample = first_run(runs, load)
-        lines += ['## %s: %s (%s msg/s offered)' % (load, sample['describe'], fmt(sample['offered'])), '',
-                  table(runs, main_systems, load), '']
-    lines += ['## What the stacks logged losing', '',
-              'Every load of a repeat added up: the WARNING lines the stacks wrote for deliveries dropped at a '
-              'full reply channel and for messages found expired (lab/harness/logged.py reads them, as the '
-              'comparison does). A logged loss is also counted above, in its logged class.', '',
-              logged_table(results, systems), '']
+        lines += [
+            '## %s: %s (%s msg/s offered)' % (load, sample['describe'], fmt(sample['offered'])),
+            '',
+            table(runs, main_systems, load),
+            '',
+        ]
+    lines += [
+        '## What the stacks logged losing',
+        '',
+        'Every load of a repeat added up: the WARNING lines the stacks wrote for deliveries dropped at a '
+        'full reply channel and for messages found expired (lab/harness/logged.py reads them, as the '
+        'comparison does). A logged loss is also counted above, in its logged class.',
+        '',
+        logged_table(results, systems),
+        '',
+    ]
     lines += [CAUSES, '## Targets', '', targets(runs, main_systems), '']
     if 'busy' in loads and '300' in loads:
-        lines += ['What the 300 msg/s room asks of the CPU: each stack\'s cost per delivery where it keeps up '
-                  '(100 msg/s, nothing lost), times the 3,000 deliveries a second of the 300 msg/s room. This '
-                  'machine has %d cores, and the load generator runs on them too.' % os.cpu_count(), '',
-                  budget(runs, main_systems + [s for s in systems if s.endswith('+capacity')]), '']
+        lines += [
+            "What the 300 msg/s room asks of the CPU: each stack's cost per delivery where it keeps up "
+            '(100 msg/s, nothing lost), times the 3,000 deliveries a second of the 300 msg/s room. This '
+            'machine has %d cores, and the load generator runs on them too.' % os.cpu_count(),
+            '',
+            budget(runs, main_systems + [s for s in systems if s.endswith('+capacity')]),
+            '',
+        ]
     sweep = [l for l in SWEEP if l in loads]
     if sweep:
-        one, two = highest_carried(runs, 'legacy-1', sweep), highest_carried(runs, 'legacy-2', sweep)
-        lines += ['From 1 to 2 runworkers, the highest load of one room of 10 carried with nothing lost and no '
-                  'socket closed in every run goes from %s to %s msg/s%s. Runs that carried each load, and what '
-                  'bounds the runworkers on this machine ("Legacy, past what it carries (1013)" under "Where the time goes"):' % (
-                      fmt(one), fmt(two), ' (%.1f×)' % (two / one) if one else ''), '',
-                  carried_table(runs, [s for s in main_systems if s in ('legacy-1', 'legacy-2', 'legacy-4')],
-                                sweep), '']
-    lines += ['## How it grows', '', 'CPU seconds per 1,000 deliveries (all server processes). A load a stack '
-              'did not carry says how it broke (anything lost, closed or refused), or "late" when it carried it '
-              'with p99 over a second.', '']
-    for title, kind in (('More members in a room, one message a second from each', MEMBERS),
-                         ('More messages a second in a room of 10', SWEEP)):
+        one, two = (
+            highest_carried(runs, 'legacy-1', sweep),
+            highest_carried(runs, 'legacy-2', sweep),
+        )
+        lines += [
+            'From 1 to 2 runworkers, the highest load of one room of 10 carried with nothing lost and no '
+            'socket closed in every run goes from %s to %s msg/s%s. Runs that carried each load, and what '
+            'bounds the runworkers on this machine ("Legacy, past what it carries (1013)" under "Where the time goes"):'
+            % (fmt(one), fmt(two), ' (%.1f×)' % (two / one) if one else ''),
+            '',
+            carried_table(
+                runs, [s for s in main_systems if s in ('legacy-1', 'legacy-2', 'legacy-4')], sweep
+            ),
+            '',
+        ]
+    lines += [
+        '## How it grows',
+        '',
+        'CPU seconds per 1,000 deliveries (all server processes). A load a stack '
+        'did not carry says how it broke (anything lost, closed or refused), or "late" when it carried it '
+        'with p99 over a second.',
+        '',
+    ]
+    for title, kind in (
+        ('More members in a room, one message a second from each', MEMBERS),
+        ('More messages a second in a room of 10', SWEEP),
+    ):
         present = [l for l in kind if l in loads]
         if present:
             lines += ['### %s' % title, '', growth(runs, main_systems, present), '']
     traced = [s for s in systems if s.endswith(('+watch', '+told'))]
     tuned = [s for s in systems if '+' in s and s not in traced]
     if tuned:
-        lines += ['## The legacy stack\'s deployment choices, one change at a time', '',
-                  'The post\'s deployment is `legacy-1`: one runworker, SQLite with its default rollback '
-                  'journal, channel sessions in the database, at most 100 frames waiting in websocket.receive. '
-                  '`+wal` puts the database file in write-ahead-log mode (`PRAGMA journal_mode=WAL`, once, as an '
-                  'operator would with the sqlite3 shell). `+sync` also sets `synchronous=NORMAL` on each '
-                  'connection, so a commit does not wait for the disk (lab/variants/sync_normal.py). `+persistent` '
-                  'keeps each runworker\'s database connection (`CONN_MAX_AGE=60`, deviation C18). `+cache` keeps channel sessions in Redis '
-                  '(lab/variants/cache_sessions.py). `+capacity` lets 2,000 frames wait (lab/variants/big_queue.py). '
-                  '`legacy-2x2` is two daphnes and two runworkers behind nginx. The consumers are the same in '
-                  'every row.', '']
+        lines += [
+            "## The legacy stack's deployment choices, one change at a time",
+            '',
+            "The post's deployment is `legacy-1`: one runworker, SQLite with its default rollback "
+            'journal, channel sessions in the database, at most 100 frames waiting in websocket.receive. '
+            '`+wal` puts the database file in write-ahead-log mode (`PRAGMA journal_mode=WAL`, once, as an '
+            'operator would with the sqlite3 shell). `+sync` also sets `synchronous=NORMAL` on each '
+            'connection, so a commit does not wait for the disk (lab/variants/sync_normal.py). `+persistent` '
+            "keeps each runworker's database connection (`CONN_MAX_AGE=60`, deviation C18). `+cache` keeps channel sessions in Redis "
+            '(lab/variants/cache_sessions.py). `+capacity` lets 2,000 frames wait (lab/variants/big_queue.py). '
+            '`legacy-2x2` is two daphnes and two runworkers behind nginx. The consumers are the same in '
+            'every row.',
+            '',
+        ]
         for load in loads:
             if any((s, load) in runs for s in tuned):
-                lines += ['### %s' % load, '', table(runs, [s for s in systems if s.startswith('legacy')
-                                                            and s not in traced], load), '']
+                lines += [
+                    '### %s' % load,
+                    '',
+                    table(
+                        runs,
+                        [s for s in systems if s.startswith('legacy') and s not in traced],
+                        load,
+                    ),
+                    '',
+                ]
     if traced:
-        lines += ['## Watched by `make trace`', '',
-                  '`+watch` is the stack as `make run` and `make run-modern` start it, with `make trace` beside it '
-                  'reading Redis\'s MONITOR. `+told` runs the told trace\'s settings (`make run TRACE=told`: the '
-                  'channel layer telling the trace what it does) with `make trace TRACE=told` beside it.', '']
+        lines += [
+            '## Watched by `make trace`',
+            '',
+            '`+watch` is the stack as `make run` and `make run-modern` start it, with `make trace` beside it '
+            "reading Redis's MONITOR. `+told` runs the told trace's settings (`make run TRACE=told`: the "
+            'channel layer telling the trace what it does) with `make trace TRACE=told` beside it.',
+            '',
+        ]
         for load in loads:
             if any((s, load) in runs for s in traced):
-                watched = [s for s in systems if s.split('+')[0] in ('legacy-1', 'modern')
-                           and (s in traced or '+' not in s)]
+                watched = [
+                    s
+                    for s in systems
+                    if s.split('+')[0] in ('legacy-1', 'modern') and (s in traced or '+' not in s)
+                ]
                 lines += ['### %s' % load, '', table(runs, watched, load), '']
     lines += clustered(os.path.join(os.path.dirname(path), 'cluster', 'results.json'))
     with open(os.path.join(docs, 'benchmarks.md'), 'w', encoding='utf-8') as out:

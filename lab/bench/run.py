@@ -7,6 +7,7 @@ report (lab/bench/report.py).
     python -m lab.bench.run [--systems legacy-1,modern] [--loads quiet,busy]
                         [--seconds 6] [--repeat 1] [--out DIR]
 """
+
 import argparse
 import asyncio
 import json
@@ -18,10 +19,19 @@ import subprocess
 import sys
 import tempfile
 
-from lab.harness.load import Load, run
 from lab.harness.cluster import Cluster
+from lab.harness.load import Load, run
 from lab.harness.logged import account, losses
-from lab.harness.stack import ROOT, Process, Stack, free_port, port_open, sqlite_query, variant, wait_for
+from lab.harness.stack import (
+    ROOT,
+    Process,
+    Stack,
+    free_port,
+    port_open,
+    sqlite_query,
+    variant,
+    wait_for,
+)
 from lab.harness.trace import command, told
 
 
@@ -46,10 +56,19 @@ class Reference(object):
         self.database = os.path.join(self.workdir, 'db.sqlite3')
         port = free_port()
         self.url, self.ws_url = 'http://127.0.0.1:%d' % port, 'ws://127.0.0.1:%d' % port
-        self.server = Process('reference', [sys.executable, '-m', 'lab.bench.reference', str(port), self.database],
-                              ROOT, dict(os.environ, PYTHONPATH=ROOT), self.workdir)
-        wait_for(lambda: port_open(port) or not self.server.alive(), 15, 'the reference server',
-                 seen=self.server.output)
+        self.server = Process(
+            'reference',
+            [sys.executable, '-m', 'lab.bench.reference', str(port), self.database],
+            ROOT,
+            dict(os.environ, PYTHONPATH=ROOT),
+            self.workdir,
+        )
+        wait_for(
+            lambda: port_open(port) or not self.server.alive(),
+            15,
+            'the reference server',
+            seen=self.server.output,
+        )
         if not self.server.alive():
             raise RuntimeError('the reference server exited:\n' + self.server.output())
 
@@ -79,15 +98,33 @@ class Launched(object):
 
     def __init__(self, kind, workers=1, env=None, wal=False, daphnes=1, trace=None):
         # Several daphnes need a balancer in front: production's nginx.
-        self.stack = Stack(kind, workers=workers, env=dict(PRODUCTION, **(env or {})), daphnes=daphnes,
-                           proxy=daphnes > 1)
-        self.url, self.ws_url, self.database = self.stack.url, self.stack.ws_url, self.stack.database
+        self.stack = Stack(
+            kind,
+            workers=workers,
+            env=dict(PRODUCTION, **(env or {})),
+            daphnes=daphnes,
+            proxy=daphnes > 1,
+        )
+        self.url, self.ws_url, self.database = (
+            self.stack.url,
+            self.stack.ws_url,
+            self.stack.database,
+        )
         self.query = self.stack.query
         # `make trace` beside it, printing every hop (to its log): reading
         # MONITOR ('watch') or what the told trace's layer tells ('told').
         options = ['--told'] if trace == 'told' else []
-        self.trace = Process('trace', command(self.stack, *options), ROOT, dict(os.environ, PYTHONPATH=ROOT),
-                             self.stack.workdir) if trace else None
+        self.trace = (
+            Process(
+                'trace',
+                command(self.stack, *options),
+                ROOT,
+                dict(os.environ, PYTHONPATH=ROOT),
+                self.stack.workdir,
+            )
+            if trace
+            else None
+        )
         if trace:
             wait_for(lambda: 'Tracing' in self.trace.output(), 15, 'the trace')
         if wal:
@@ -116,26 +153,44 @@ class Clustered(object):
     nginx: every process in them counted from the host's /proc, and
     docker-proxy, which carries the published port to nginx."""
 
-    NAMES = {'proxy': 'nginx', 'web': 'daphne', 'worker': 'worker', 'redis1': 'redis', 'redis2': 'redis',
-             'db': 'postgres'}
+    NAMES = {
+        'proxy': 'nginx',
+        'web': 'daphne',
+        'worker': 'worker',
+        'redis1': 'redis',
+        'redis2': 'redis',
+        'db': 'postgres',
+    }
 
     def __init__(self, kind):
         self.cluster = Cluster(kind)
-        self.url, self.ws_url, self.query = self.cluster.url, self.cluster.ws_url, self.cluster.query
+        self.url, self.ws_url, self.query = (
+            self.cluster.url,
+            self.cluster.ws_url,
+            self.cluster.query,
+        )
 
     def pids(self):
         pids, serial = {}, {}
         for service, name in self.NAMES.items():
             for container in self.cluster.containers(service):
                 serial[name] = serial.get(name, 0) + 1
-                pids['%s %d' % (name, serial[name])] = self.cluster.inspect(container)['State']['Pid']
-        forwarder = subprocess.run(['pgrep', '-f', 'docker-proxy .*-host-port %d ' % self.cluster.port],
-                                   stdout=subprocess.PIPE, universal_newlines=True).stdout.split()
+                pids['%s %d' % (name, serial[name])] = self.cluster.inspect(container)['State'][
+                    'Pid'
+                ]
+        forwarder = subprocess.run(
+            ['pgrep', '-f', 'docker-proxy .*-host-port %d ' % self.cluster.port],
+            stdout=subprocess.PIPE,
+            universal_newlines=True,
+        ).stdout.split()
         pids.update(('docker-proxy %d' % n, int(pid)) for n, pid in enumerate(forwarder, 1))
         return pids
 
     def logs(self):
-        return ''.join(self.cluster.logs(c) for c in self.cluster.containers('web') + self.cluster.containers('worker'))
+        return ''.join(
+            self.cluster.logs(c)
+            for c in self.cluster.containers('web') + self.cluster.containers('worker')
+        )
 
     def stop(self):
         self.cluster.stop()
@@ -192,7 +247,9 @@ def measure(system, load):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument('--systems')
     parser.add_argument('--loads', default=None)
     parser.add_argument('--seconds', type=float, default=6)
@@ -202,8 +259,12 @@ def main(argv=None):
     chosen = [l for l in loads(args.seconds) if not args.loads or l.name in args.loads.split(',')]
     # Without --systems: every system under every load, then the tuning and
     # trace rows under the 10, 100 and 300 msg/s rooms.
-    plan = [(s, l) for l in chosen for s in args.systems.split(',')] if args.systems else \
-        [(s, l) for l in chosen for s in SYSTEMS] + [(s, l) for l in chosen if l.name in ('quiet', 'busy', '300') for s in TUNING]
+    plan = (
+        [(s, l) for l in chosen for s in args.systems.split(',')]
+        if args.systems
+        else [(s, l) for l in chosen for s in SYSTEMS]
+        + [(s, l) for l in chosen if l.name in ('quiet', 'busy', '300') for s in TUNING]
+    )
     os.makedirs(args.out, exist_ok=True)
     results = []
     for repeat in range(args.repeat):
@@ -218,11 +279,25 @@ def main(argv=None):
 
 
 def summary(r):
-    return ('%-10s %-8s sent %5d stored %5d delivered %6d/%-6d lost %5d  p50 %7s p99 %7s ms  '
-            'cpu/1000 %6s s  rss %6s MB  closes %s  gen %.2f' % (
-                r['system'], r['load'], r['sent'], r['stored'], r['delivered'], r['expected'], r['lost_total'],
-                r['p50_ms'], r['p99_ms'], r['cpu_s_per_1000'], r['peak_rss_mb'], r['close_codes'] or '-',
-                r['generator_cpu_share']))
+    return (
+        '%-10s %-8s sent %5d stored %5d delivered %6d/%-6d lost %5d  p50 %7s p99 %7s ms  '
+        'cpu/1000 %6s s  rss %6s MB  closes %s  gen %.2f'
+        % (
+            r['system'],
+            r['load'],
+            r['sent'],
+            r['stored'],
+            r['delivered'],
+            r['expected'],
+            r['lost_total'],
+            r['p50_ms'],
+            r['p99_ms'],
+            r['cpu_s_per_1000'],
+            r['peak_rss_mb'],
+            r['close_codes'] or '-',
+            r['generator_cpu_share'],
+        )
+    )
 
 
 if __name__ == '__main__':

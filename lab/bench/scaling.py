@@ -11,6 +11,7 @@ medians over the repeats (the figure shown, so the arithmetic printed beside
 it reproduces it) and once within each pass of make bench (repeat 0, 1, 2),
 whose lowest and highest give the range in brackets.
 """
+
 import json
 import math
 import os
@@ -28,7 +29,7 @@ SITE_ROOM = 10  # the benchmark's own room size, so its per-message costs apply 
 # Message rates: messages per second per member. 1 per 100 members is the
 # main case; the others bracket it.
 ROOM_RATES = [1, 10, 100]  # msg/s in the room of 1,000
-SITE_RATES = [100, 1000]   # msg/s over the whole site
+SITE_RATES = [100, 1000]  # msg/s over the whole site
 # daphne 1.0.2 waits 10 ms after a poll that found nothing
 # (daphne/server.py, backend_reader_sync) and 0 ms after one that found a message.
 IDLE_WAIT_MS = 10.0
@@ -42,12 +43,21 @@ def quantities(run):
     cpu = defaultdict(float)
     for name, server in run['servers'].items():
         cpu[name.split(' ')[0]] += server['cpu_seconds']
-    q = {'sockets': run['sockets'], 'delivered': run['delivered'], 'stored': run['stored'],
-         'lost': run['lost_total'], 'closes': sum(run['close_codes'].values()), 'per_s': run['delivered_per_s'],
-         'p99': run['p99_ms'],
-         'daphnes': sum(1 for n in run['servers'] if n.startswith('daphne')),
-         'rss_daphne': max(s['peak_rss_mb'] for n, s in run['servers'].items() if n.startswith('daphne')
-                           ) if any(n.startswith('daphne') for n in run['servers']) else None}
+    q = {
+        'sockets': run['sockets'],
+        'delivered': run['delivered'],
+        'stored': run['stored'],
+        'lost': run['lost_total'],
+        'closes': sum(run['close_codes'].values()),
+        'per_s': run['delivered_per_s'],
+        'p99': run['p99_ms'],
+        'daphnes': sum(1 for n in run['servers'] if n.startswith('daphne')),
+        'rss_daphne': max(
+            s['peak_rss_mb'] for n, s in run['servers'].items() if n.startswith('daphne')
+        )
+        if any(n.startswith('daphne') for n in run['servers'])
+        else None,
+    }
     for kind in KINDS:
         q['cpu_' + kind] = cpu[kind]
         # ms of CPU per delivery, per stored message; CPU-s per second of the run
@@ -68,8 +78,12 @@ def load_runs(path):
         grouped[(run['system'], run['load'])].append(q)
     medians = {}
     for key, qs in grouped.items():
-        medians[key] = {k: statistics.median([q[k] for q in qs if q[k] is not None])
-                        if any(q[k] is not None for q in qs) else None for k in qs[0]}
+        medians[key] = {
+            k: statistics.median([q[k] for q in qs if q[k] is not None])
+            if any(q[k] is not None for q in qs)
+            else None
+            for k in qs[0]
+        }
     return results, medians, [by_pass[p] for p in sorted(by_pass)], grouped
 
 
@@ -93,26 +107,43 @@ def legacy_plan(f, deliveries, sockets, messages, per_message_worker):
         k += 1
     # Redis: every delivery's chansend and poll, plus the empty polls' scripts.
     empty_polls = k * max(0.0, 1 - busy) / ((f['b'] * held + IDLE_WAIT_MS) / 1000.0)
-    redis = (deliveries * (f['ra'] + f['rb'] * max(held - 10, 0)) + empty_polls * f['rb'] * held) / 1000.0
+    redis = (
+        deliveries * (f['ra'] + f['rb'] * max(held - 10, 0)) + empty_polls * f['rb'] * held
+    ) / 1000.0
     worker = messages * per_message_worker / 1000.0
-    return {'daphnes': k, 'held': held, 'share': share, 'redis_cpu': redis,
-            'shards': max(1, math.ceil(redis / BUDGET)), 'worker_cpu': worker,
-            'workers': max(1, math.ceil(worker / f['uw']))}
+    return {
+        'daphnes': k,
+        'held': held,
+        'share': share,
+        'redis_cpu': redis,
+        'shards': max(1, math.ceil(redis / BUDGET)),
+        'worker_cpu': worker,
+        'workers': max(1, math.ceil(worker / f['uw'])),
+    }
 
 
 def modern_plan(f, messages, per_message, sockets):
     cpu = messages * per_message / 1000.0 + sockets * f['i']
     redis = messages * f['rm'] / 1000.0
-    return {'cpu': cpu, 'daphnes': max(1, math.ceil(cpu / BUDGET)),
-            'redis_cpu': redis, 'shards': max(1, math.ceil(redis / BUDGET))}
+    return {
+        'cpu': cpu,
+        'daphnes': max(1, math.ceil(cpu / BUDGET)),
+        'redis_cpu': redis,
+        'shards': max(1, math.ceil(redis / BUDGET)),
+    }
 
 
 def derive(q):
     """Every figure on the page from one set of quantities (medians, or one pass)."""
+
     def g(system, load, key):
         return q[(system, load)][key]
+
     f = {}
-    ten, idle = g(LEGACY, 'busy', 'sockets'), g(LEGACY, 'sockets', 'sockets') - g(LEGACY, 'busy', 'sockets')
+    ten, idle = (
+        g(LEGACY, 'busy', 'sockets'),
+        g(LEGACY, 'sockets', 'sockets') - g(LEGACY, 'busy', 'sockets'),
+    )
     # Legacy daphne: ms per delivery at 10 sockets, and per extra socket held
     # (each delivery is one poll naming every reply channel).
     f['a'] = g(LEGACY, 'busy', 'dl_daphne')
@@ -141,13 +172,17 @@ def derive(q):
     f['c30'] = g(MODERN, 'room30', 'msg_daphne')
     f['model_30'] = f['m'] + g(MODERN, 'room30', 'sockets') * f['f']
     f['c100_x2'] = g('modern-x2', 'large', 'msg_daphne')
-    f['i_measured'] = (g(MODERN, 'sockets', 'rate_daphne') - g(MODERN, 'busy', 'rate_daphne')) / idle
+    f['i_measured'] = (
+        g(MODERN, 'sockets', 'rate_daphne') - g(MODERN, 'busy', 'rate_daphne')
+    ) / idle
     # An idle socket costs nothing below zero: a negative difference is noise.
     f['i'] = max(0.0, f['i_measured'])
     f['rm'] = g(MODERN, 'busy', 'msg_redis')
     # Memory per idle socket (MB), from the daphne's peak RSS.
     for name, system in (('kb_legacy', LEGACY), ('kb_modern', MODERN)):
-        f[name] = 1024 * (g(system, 'sockets', 'rss_daphne') - g(system, 'busy', 'rss_daphne')) / idle
+        f[name] = (
+            1024 * (g(system, 'sockets', 'rss_daphne') - g(system, 'busy', 'rss_daphne')) / idle
+        )
         f[name + '_base'] = g(system, 'busy', 'rss_daphne')
 
     # One process of each kind, the whole room of 1,000 on it: msg/s at budget.
@@ -176,10 +211,17 @@ def carried(results, stack):
     (no tuning rows) stored and delivered whole in every run."""
     runs = defaultdict(list)
     for r in results:
-        if r['system'].startswith(stack) and '+' not in r['system'] and r['load'] in ('quiet', 'busy', '200', '300'):
+        if (
+            r['system'].startswith(stack)
+            and '+' not in r['system']
+            and r['load'] in ('quiet', 'busy', '200', '300')
+        ):
             runs[(r['system'], r['load'])].append(r)
-    return max((rs[0]['offered'], rs[0]['load']) for rs in runs.values()
-               if all(r['lost_total'] == 0 and not r['close_codes'] for r in rs))
+    return max(
+        (rs[0]['offered'], rs[0]['load'])
+        for rs in runs.values()
+        if all(r['lost_total'] == 0 and not r['close_codes'] for r in rs)
+    )
 
 
 def fmt(value):
@@ -244,15 +286,15 @@ def write(results_path, out_path):
         'Written by `make bench` (lab/bench/scaling.py) from artefacts/bench/results.json (%d runs, %d passes of `make bench`; '
         'docs/generated/benchmarks.md has the runs themselves); do not edit by hand. Each measured figure is the median '
         'of the %d runs, their range in brackets. Each derived figure is worked out from those medians (the '
-        'arithmetic shown reproduces it) and again within each pass; the passes\' lowest and highest are in '
-        'brackets. CPU is each server process\'s own (/proc utime + stime) over the load and its drain. '
+        "arithmetic shown reproduces it) and again within each pass; the passes' lowest and highest are in "
+        "brackets. CPU is each server process's own (/proc utime + stime) over the load and its drain. "
         '**Assumptions** (not measured): a daphne or Redis is planned at %d %% of one core; members and '
-        'sockets spread evenly over the daphnes; the costs stay linear past the sizes measured.' % (
-            len(results), repeats, repeats, round(100 * BUDGET)),
+        'sockets spread evenly over the daphnes; the costs stay linear past the sizes measured.'
+        % (len(results), repeats, repeats, round(100 * BUDGET)),
         '',
         '## 1. What a delivery costs, by process',
         '',
-        'CPU ms per delivery (the process kind\'s CPU seconds ÷ deliveries × 1,000), legacy-1 (one daphne, one '
+        "CPU ms per delivery (the process kind's CPU seconds ÷ deliveries × 1,000), legacy-1 (one daphne, one "
         'runworker, one Redis) and modern (one daphne, one Redis). † the load broke (messages lost): the '
         'figure is over what was delivered.',
         '',
@@ -260,17 +302,32 @@ def write(results_path, out_path):
         '| room of 10 + 990 idle sockets (`sockets`) |',
         '|---|---|---|---|---|',
     ]
-    for system, kind in ((LEGACY, 'daphne'), (LEGACY, 'worker'), (LEGACY, 'redis'), (MODERN, 'daphne'),
-                         (MODERN, 'redis')):
-        lines.append('| %s %s | %s |' % (system, kind, ' | '.join(
-            measured(medians, grouped, system, load, 'dl_' + kind) for load in ('busy', 'room30', 'large', 'sockets'))))
+    for system, kind in (
+        (LEGACY, 'daphne'),
+        (LEGACY, 'worker'),
+        (LEGACY, 'redis'),
+        (MODERN, 'daphne'),
+        (MODERN, 'redis'),
+    ):
+        lines.append(
+            '| %s %s | %s |'
+            % (
+                system,
+                kind,
+                ' | '.join(
+                    measured(medians, grouped, system, load, 'dl_' + kind)
+                    for load in ('busy', 'room30', 'large', 'sockets')
+                ),
+            )
+        )
     lines += [
         '',
         'Modern delivered everything in both, with a p99 of %s ms in `large` and %s ms in `sockets` '
-        '(benchmarks.md). A legacy daphne\'s cost per delivery grows with the sockets it holds: daphne 1.0.2 '
+        "(benchmarks.md). A legacy daphne's cost per delivery grows with the sockets it holds: daphne 1.0.2 "
         'takes one message per poll, and every poll names every reply channel it holds (a CRC per channel in '
-        'daphne, a Lua `LPOP` over them in Redis). A modern daphne\'s cost per *message* grows with the '
-        'members it sends to.' % (fmt(medians[(MODERN, 'large')]['p99']), fmt(medians[(MODERN, 'sockets')]['p99'])),
+        "daphne, a Lua `LPOP` over them in Redis). A modern daphne's cost per *message* grows with the "
+        'members it sends to.'
+        % (fmt(medians[(MODERN, 'large')]['p99']), fmt(medians[(MODERN, 'sockets')]['p99'])),
         '',
         '## 2. Unit costs',
         '',
@@ -279,34 +336,68 @@ def write(results_path, out_path):
         '| a | legacy daphne, ms per delivery at 10 sockets | %s | `busy` |' % F('a'),
         '| b | legacy daphne, µs more per delivery per socket held | %s | (%s − %s ms) ÷ %d idle sockets '
         '(`sockets` − `busy`); from `room30` instead: %s µs. Directly: with 1,000 sockets one daphne delivered '
-        '%s a second, a room of 1,000 at %s msg/s |' % (
-            F('b', scale=1000), fmt(medians[(LEGACY, 'sockets')]['dl_daphne']), fmt(F.value('a')), idle,
-            F('b30', scale=1000), measured(medians, grouped, LEGACY, 'sockets', 'per_s').rstrip(' †'),
-            fmt(medians[(LEGACY, 'sockets')]['per_s'] / n)),
+        '%s a second, a room of 1,000 at %s msg/s |'
+        % (
+            F('b', scale=1000),
+            fmt(medians[(LEGACY, 'sockets')]['dl_daphne']),
+            fmt(F.value('a')),
+            idle,
+            F('b30', scale=1000),
+            measured(medians, grouped, LEGACY, 'sockets', 'per_s').rstrip(' †'),
+            fmt(medians[(LEGACY, 'sockets')]['per_s'] / n),
+        ),
         '| | check: legacy-2x2, 1,000 sockets over 2 daphnes | measured %s ms, model a + b × (500 − 10) = %s ms '
         '| `sockets` |' % (F('check_2x2'), F('model_2x2')),
         '| ra, rb | legacy Redis, ms per delivery at 10 sockets; µs more per socket held | %s; %s | `busy`; '
-        '(%s − %s ms) ÷ %d |' % (F('ra'), F('rb', scale=1000), fmt(medians[(LEGACY, 'sockets')]['dl_redis']),
-                                   fmt(F.value('ra')), idle),
+        '(%s − %s ms) ÷ %d |'
+        % (
+            F('ra'),
+            F('rb', scale=1000),
+            fmt(medians[(LEGACY, 'sockets')]['dl_redis']),
+            fmt(F.value('ra')),
+            idle,
+        ),
         '| mw, fw | legacy runworker, ms per message fixed; ms per member | %s; %s | fw = (%s ms per message '
-        'in `room30` − %s in `busy`) ÷ 20 members; mw = %s − 10 × fw. (`large`, broken: %s) |' % (
-            F('mw'), F('fw'), fmt(F.value('w30')), fmt(F.value('w10')), fmt(F.value('w10')), F('w100')),
+        'in `room30` − %s in `busy`) ÷ 20 members; mw = %s − 10 × fw. (`large`, broken: %s) |'
+        % (
+            F('mw'),
+            F('fw'),
+            fmt(F.value('w30')),
+            fmt(F.value('w10')),
+            fmt(F.value('w10')),
+            F('w100'),
+        ),
         '| uw | CPU-s/s one runworker kept up at | %s | worker CPU ÷ elapsed in `busy` (carried); at 200 msg/s it '
         'fell behind at %s: the rest of its time is Redis round trips and SQLite commits. Runworkers are '
         'budgeted at uw, not %s |' % (F('uw'), F('uw200'), BUDGET),
         '| m, f | modern daphne, ms per message fixed; ms per member | %s; %s | f = (%s ms per message in '
         '`large` − %s in `busy`) ÷ 90 members (both 100 msg/s); m = %s − 10 × f. Check, `room30`: measured %s, '
-        'm + 30 f = %s |' % (F('m'), F('f'), fmt(F.value('c100')), fmt(F.value('c10')), fmt(F.value('c10')),
-                            F('c30'), F('model_30')),
+        'm + 30 f = %s |'
+        % (
+            F('m'),
+            F('f'),
+            fmt(F.value('c100')),
+            fmt(F.value('c10')),
+            fmt(F.value('c10')),
+            F('c30'),
+            F('model_30'),
+        ),
         '| | check: modern-x2, room of 100 over 2 daphnes | %s ms per message (both daphnes) against %s on one '
-        '| splitting a room over daphnes adds no cost visible in the noise |' % (F('c100_x2'), F('c100')),
+        '| splitting a room over daphnes adds no cost visible in the noise |'
+        % (F('c100_x2'), F('c100')),
         '| i | modern daphne, CPU-s/s per idle socket | %s µs/s | (CPU-s/s in `sockets` − in `busy`) ÷ %d, '
-        'taken as 0 where below it (noise); likely daphne 4\'s checks of every connection each 1 and 2 s (not '
+        "taken as 0 where below it (noise); likely daphne 4's checks of every connection each 1 and 2 s (not "
         'profiled) |' % (F('i_measured', scale=1e6), idle),
         '| rm | modern Redis, ms per message (one `PUBLISH`) | %s | `busy` |' % F('rm'),
         '| | daphne peak RSS per idle socket, legacy; modern | %s KB; %s KB | (RSS in `sockets` − in `busy`) '
-        '÷ %d, over %s MB; %s MB |' % (F('kb_legacy'), F('kb_modern'), idle, fmt(F.value('kb_legacy_base')),
-                                        fmt(F.value('kb_modern_base'))),
+        '÷ %d, over %s MB; %s MB |'
+        % (
+            F('kb_legacy'),
+            F('kb_modern'),
+            idle,
+            fmt(F.value('kb_legacy_base')),
+            fmt(F.value('kb_modern_base')),
+        ),
         '',
         '## 3. What breaks first: a room of 1,000, one process of each kind',
         '',
@@ -315,30 +406,44 @@ def write(results_path, out_path):
         '',
         '| stack, process | ms per message in a room of 1,000 | arithmetic | msg/s at budget |',
         '|---|---|---|---|',
-        '| legacy daphne | %s | 1,000 × (a + b × 990) | %s |' % (F('one_daphne_legacy'), F('max_daphne_legacy')),
-        '| legacy Redis | %s | 1,000 × (ra + rb × 990) | %s |' % (F('one_redis_legacy'), F('max_redis_legacy')),
+        '| legacy daphne | %s | 1,000 × (a + b × 990) | %s |'
+        % (F('one_daphne_legacy'), F('max_daphne_legacy')),
+        '| legacy Redis | %s | 1,000 × (ra + rb × 990) | %s |'
+        % (F('one_redis_legacy'), F('max_redis_legacy')),
         '| legacy runworker | %s | mw + 1,000 × fw | %s |' % (F('one_worker'), F('max_worker')),
-        '| modern daphne | %s | m + 1,000 × f (and 1,000 × i CPU-s/s idle) | %s |' % (
-            F('one_daphne_modern'), F('max_daphne_modern')),
+        '| modern daphne | %s | m + 1,000 × f (and 1,000 × i CPU-s/s idle) | %s |'
+        % (F('one_daphne_modern'), F('max_daphne_modern')),
         '| modern Redis | %s | rm | %s |' % (F('rm'), F('max_redis_modern')),
         '',
     ]
-    order = sorted((('daphne', F.value('max_daphne_legacy')), ('Redis', F.value('max_redis_legacy')),
-                    ('runworker', F.value('max_worker'))), key=lambda p: p[1])
+    order = sorted(
+        (
+            ('daphne', F.value('max_daphne_legacy')),
+            ('Redis', F.value('max_redis_legacy')),
+            ('runworker', F.value('max_worker')),
+        ),
+        key=lambda p: p[1],
+    )
     lines += [
         'Legacy: the **%s** breaks first (%s msg/s), then the %s, then the %s. Its cost is members × sockets '
-        'held: a daphne holding a room of 1,000 polls over 1,000 channels for each of the room\'s 1,000 '
+        "held: a daphne holding a room of 1,000 polls over 1,000 channels for each of the room's 1,000 "
         'deliveries per message. A group send is one `chansend` script per member, each to the shard of that '
-        'member\'s reply channel; only the member list (`ZRANGE`) is on the group\'s shard. One runworker does '
-        'a message\'s 1,000 round trips in turn: at uw that is %s ms of wall time before the last member is '
-        'sent it. Modern: the **daphne** (%s msg/s), far before Redis.' % (
-            order[0][0], fmt(order[0][1]), order[1][0], order[2][0],
-            fmt(F.value('one_worker') / F.value('uw')), fmt(F.value('max_daphne_modern'))),
+        "member's reply channel; only the member list (`ZRANGE`) is on the group's shard. One runworker does "
+        "a message's 1,000 round trips in turn: at uw that is %s ms of wall time before the last member is "
+        'sent it. Modern: the **daphne** (%s msg/s), far before Redis.'
+        % (
+            order[0][0],
+            fmt(order[0][1]),
+            order[1][0],
+            order[2][0],
+            fmt(F.value('one_worker') / F.value('uw')),
+            fmt(F.value('max_daphne_modern')),
+        ),
         '',
         '## 4. A room of 1,000 members',
         '',
         'Assumed rate: 10 msg/s (1 message a second per 100 members), bracketed by 1 and 100. Deliveries/s = '
-        'msg/s × 1,000. Legacy daphnes: the fewest k for which one daphne\'s share, x + (1 − x) × '
+        "msg/s × 1,000. Legacy daphnes: the fewest k for which one daphne's share, x + (1 − x) × "
         'bS ÷ (bS + 10 ms) with x = (deliveries/s ÷ k) × (a + b × (S − 10)) and S = 1,000 ÷ k, fits %s (the second '
         'term is its empty polls). Redis: deliveries/s × (ra + rb × (S − 10)) plus rb × S per empty poll. '
         'Runworkers: msg/s × (mw + 1,000 fw) ÷ uw. Modern daphnes: (msg/s × (m + 1,000 f) + 1,000 × i) ÷ %s. '
@@ -350,32 +455,59 @@ def write(results_path, out_path):
     ]
     for rate in ROOM_RATES:
         L, M = 'room_legacy_%d' % rate, 'room_modern_%d' % rate
-        lines.append('| %s | %s | %s | %s; %s | %s; %s | %s; %s | %s; %s |' % (
-            fmt(rate), fmt(rate * n), F(L, 'daphnes', whole=True), F(L, 'workers', whole=True),
-            fmt(F.value(L, 'worker_cpu')), F(L, 'shards', whole=True), fmt(F.value(L, 'redis_cpu')),
-            F(M, 'daphnes', whole=True), fmt(F.value(M, 'cpu')), F(M, 'shards', whole=True),
-            fmt(F.value(M, 'redis_cpu'))))
+        lines.append(
+            '| %s | %s | %s | %s; %s | %s; %s | %s; %s | %s; %s |'
+            % (
+                fmt(rate),
+                fmt(rate * n),
+                F(L, 'daphnes', whole=True),
+                F(L, 'workers', whole=True),
+                fmt(F.value(L, 'worker_cpu')),
+                F(L, 'shards', whole=True),
+                fmt(F.value(L, 'redis_cpu')),
+                F(M, 'daphnes', whole=True),
+                fmt(F.value(M, 'cpu')),
+                F(M, 'shards', whole=True),
+                fmt(F.value(M, 'redis_cpu')),
+            )
+        )
     main = F.main['room_legacy_10']
     lines += [
         '',
         'At 10 msg/s, legacy: k = %d daphnes of S = %d members: x = (10,000 ÷ %d) × (%s ms + %s µs × %d) = %s CPU-s/s, '
         '%s with its empty polls (k = %d would need %s). Modern: 10 × %s ms = %s CPU-s/s, + 1,000 × %s µs/s, ÷ %s '
-        '→ %d daphnes.' % (
-            main['daphnes'], main['held'], main['daphnes'], fmt(F.value('a')), fmt(F.value('b', scale=1000)),
-            main['held'] - 10, fmt(daphne_share(F.value('a'), F.value('b'), 10000 / main['daphnes'], main['held'])[1]),
-            fmt(main['share']), main['daphnes'] - 1,
-            fmt(daphne_share(F.value('a'), F.value('b'), 10000 / (main['daphnes'] - 1),
-                             math.ceil(n / (main['daphnes'] - 1)))[0]),
+        '→ %d daphnes.'
+        % (
+            main['daphnes'],
+            main['held'],
+            main['daphnes'],
+            fmt(F.value('a')),
+            fmt(F.value('b', scale=1000)),
+            main['held'] - 10,
+            fmt(daphne_share(F.value('a'), F.value('b'), 10000 / main['daphnes'], main['held'])[1]),
+            fmt(main['share']),
+            main['daphnes'] - 1,
+            fmt(
+                daphne_share(
+                    F.value('a'),
+                    F.value('b'),
+                    10000 / (main['daphnes'] - 1),
+                    math.ceil(n / (main['daphnes'] - 1)),
+                )[0]
+            ),
             fmt(F.value('one_daphne_modern')),
-            fmt(10 * F.value('one_daphne_modern') / 1000), fmt(F.value('i', scale=1e6)), BUDGET,
-            F.main['room_modern_10']['daphnes']),
+            fmt(10 * F.value('one_daphne_modern') / 1000),
+            fmt(F.value('i', scale=1e6)),
+            BUDGET,
+            F.main['room_modern_10']['daphnes'],
+        ),
         '',
         '## 5. A site of 100,000 connected users',
         '',
-        'Assumed: rooms of %d (the benchmark\'s, so `busy`\'s costs per message apply: legacy runworker %s ms, '
+        "Assumed: rooms of %d (the benchmark's, so `busy`'s costs per message apply: legacy runworker %s ms, "
         'modern daphne %s ms), 1,000 msg/s over the site (1 a second per 100 users) or 100. Same formulas with '
-        'S = 100,000 ÷ k sockets per daphne; the runworkers from %s ms per message.' % (
-            SITE_ROOM, fmt(F.value('w10')), fmt(F.value('c10')), fmt(F.value('w10'))),
+        'S = 100,000 ÷ k sockets per daphne; the runworkers from %s ms per message.'
+        % (SITE_ROOM, fmt(F.value('w10')), fmt(F.value('c10')), fmt(F.value('w10'))),
         '',
         '| msg/s | legacy daphnes; sockets each | legacy runworkers | legacy Redis shards; CPU-s/s '
         '| modern daphnes; CPU-s/s | modern Redis | daphne memory GB, legacy; modern |',
@@ -383,41 +515,65 @@ def write(results_path, out_path):
     ]
     for rate in SITE_RATES:
         L, M = 'site_legacy_%d' % rate, 'site_modern_%d' % rate
-        legacy_mb = F.main[L]['daphnes'] * F.value('kb_legacy_base') + SITE * F.value('kb_legacy') / 1024
-        modern_mb = F.main[M]['daphnes'] * F.value('kb_modern_base') + SITE * F.value('kb_modern') / 1024
-        lines.append('| %s | %s; %s | %s | %s; %s | %s; %s | %s | %s; %s |' % (
-            fmt(rate), F(L, 'daphnes', whole=True), fmt(F.main[L]['held']), F(L, 'workers', whole=True),
-            F(L, 'shards', whole=True), fmt(F.value(L, 'redis_cpu')), F(M, 'daphnes', whole=True),
-            fmt(F.value(M, 'cpu')), F(M, 'shards', whole=True), fmt(legacy_mb / 1024), fmt(modern_mb / 1024)))
+        legacy_mb = (
+            F.main[L]['daphnes'] * F.value('kb_legacy_base') + SITE * F.value('kb_legacy') / 1024
+        )
+        modern_mb = (
+            F.main[M]['daphnes'] * F.value('kb_modern_base') + SITE * F.value('kb_modern') / 1024
+        )
+        lines.append(
+            '| %s | %s; %s | %s | %s; %s | %s; %s | %s | %s; %s |'
+            % (
+                fmt(rate),
+                F(L, 'daphnes', whole=True),
+                fmt(F.main[L]['held']),
+                F(L, 'workers', whole=True),
+                F(L, 'shards', whole=True),
+                fmt(F.value(L, 'redis_cpu')),
+                F(M, 'daphnes', whole=True),
+                fmt(F.value(M, 'cpu')),
+                F(M, 'shards', whole=True),
+                fmt(legacy_mb / 1024),
+                fmt(modern_mb / 1024),
+            )
+        )
     site = F.main['site_modern_1000']
     lines += [
         '',
         'Modern at 1,000 msg/s: 1,000 × %s ms = %s CPU-s/s of messages + 100,000 × %s µs/s = %s CPU-s/s of idle '
-        'sockets. Memory: daphnes × RSS in `busy` + 100,000 × RSS per socket. Legacy\'s daphnes are its '
+        "sockets. Memory: daphnes × RSS in `busy` + 100,000 × RSS per socket. Legacy's daphnes are its "
         'largest bill and the first to run out (every delivery and every empty poll walks all the sockets a '
-        'daphne holds); its Redis grows the same way through the poll scripts. Modern\'s daphnes are its only '
+        "daphne holds); its Redis grows the same way through the poll scripts. Modern's daphnes are its only "
         'bill, and there idle sockets cost %s (i is the least certain figure here). '
         'Then the database: the most a legacy stack carried into SQLite was %s msg/s, however many runworkers; '
-        'modern stored and delivered all of %s msg/s (p99 %s s); 1,000 msg/s of writes is past every run.' % (
-            fmt(F.value('c10')), fmt(1000 * F.value('c10') / 1000), fmt(F.value('i', scale=1e6)),
+        'modern stored and delivered all of %s msg/s (p99 %s s); 1,000 msg/s of writes is past every run.'
+        % (
+            fmt(F.value('c10')),
+            fmt(1000 * F.value('c10') / 1000),
+            fmt(F.value('i', scale=1e6)),
             fmt(SITE * F.value('i')),
-            'about as much as the traffic' if SITE * F.value('i') > 0.5 * F.value('c10') else 'little beside it',
-            fmt(carried(results, 'legacy')[0]), fmt(carried(results, 'modern')[0]),
-            fmt(medians[(MODERN, carried(results, 'modern')[1])]['p99'] / 1000)),
+            'about as much as the traffic'
+            if SITE * F.value('i') > 0.5 * F.value('c10')
+            else 'little beside it',
+            fmt(carried(results, 'legacy')[0]),
+            fmt(carried(results, 'modern')[0]),
+            fmt(medians[(MODERN, carried(results, 'modern')[1])]['p99'] / 1000),
+        ),
         '',
         '## What these numbers cannot tell',
         '',
         '- **Network.** Every process ran on one 2-core machine with the load generator; between hosts each Redis '
         'round trip costs more wall time (a legacy runworker makes one per member per message), not measured.',
         '- **Sharding.** Every run here had one Redis. asgi_redis 1.0.0 as released stalls on several: a runworker '
-        'blocks on one random shard up to 5 s (`blpop_timeout`) while the message waits on another. The cluster\'s '
+        "blocks on one random shard up to 5 s (`blpop_timeout`) while the message waits on another. The cluster's "
         'layer (deviation C17) looks at every shard in turn instead and puts each message on the next shard, at '
         'the cost of an idle runworker polling (docs/cluster.md, not measured here); that groups spread evenly by '
         'their hash is an assumption.',
         '- **Scale.** Rooms of at most 100 and 1,000 sockets were measured; a room of 1,000 and 100,000 sockets '
         'are linear extrapolations. Pub/Sub to many daphnes (modern-x2 is 2) and Redis cluster overhead are not measured.',
-        '- **nginx and the database.** ' + NGINX[nginx_counted(results)] +
-        ' SQLite only; connects, reconnects and page views not counted.',
+        '- **nginx and the database.** '
+        + NGINX[nginx_counted(results)]
+        + ' SQLite only; connects, reconnects and page views not counted.',
         '- **Idle polls.** b comes from a run that also polled empty for its last seconds, so legacy daphne '
         'figures lean high; the legacy runworker budget uw is what one kept up at, not a measured ceiling.',
         '',
@@ -429,4 +585,7 @@ def write(results_path, out_path):
 
 if __name__ == '__main__':
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    write(os.path.join(root, 'artefacts', 'bench', 'results.json'), os.path.join(root, 'docs', 'generated', 'scaling.md'))
+    write(
+        os.path.join(root, 'artefacts', 'bench', 'results.json'),
+        os.path.join(root, 'docs', 'generated', 'scaling.md'),
+    )

@@ -3,6 +3,7 @@ The benchmark's smoke run, in `make test`: each kind of system under a small
 load through the whole harness, and the report written from the results.
 It asserts what the benchmark counts, never a speed.
 """
+
 import json
 
 import pytest
@@ -16,7 +17,9 @@ SMOKE = Load('smoke', rooms=2, members=3, rate=2, seconds=2)
 
 @pytest.fixture(scope='module')
 def results():
-    return [dict(run.measure(system, SMOKE), repeat=0) for system in ('reference', 'legacy-2', 'modern')]
+    return [
+        dict(run.measure(system, SMOKE), repeat=0) for system in ('reference', 'legacy-2', 'modern')
+    ]
 
 
 def test_every_message_is_counted_from_send_to_each_member(results):
@@ -35,39 +38,68 @@ def test_a_lost_message_is_counted_where_it_was_lost():
     sender.close_code, closed.close_code = 1013, 1013
     member.received = {'a': 0.01}
     sent = {'a': member, 'b': member, 'c': sender}
-    counted = tally(SMOKE, sent, [('r', 'a 0'), ('r', 'b 0')], {'r': [member, closed]},
-                    [sender, member, closed], {}, 1, 1, 0)
-    assert counted['lost'] == {'never stored, sender closed 1013': 1, 'stored, member closed 1013': 2,
-                               'stored, not delivered within the drain, no error': 1}
+    counted = tally(
+        SMOKE,
+        sent,
+        [('r', 'a 0'), ('r', 'b 0')],
+        {'r': [member, closed]},
+        [sender, member, closed],
+        {},
+        1,
+        1,
+        0,
+    )
+    assert counted['lost'] == {
+        'never stored, sender closed 1013': 1,
+        'stored, member closed 1013': 2,
+        'stored, not delivered within the drain, no error': 1,
+    }
     assert counted['lost_total'] == counted['expected'] - counted['delivered'] + 1
 
 
 def test_losses_the_stack_logged_are_counted_as_such():
     # The lines the replica's runworker and daphne write (tests/test_faults.py runs them).
-    logs = ('group chat-r: message dropped for 2 member(s) whose reply channel is full: websocket.send!a '
-            'websocket.send!b\nchat message room=r\n'
-            'group chat-r: message dropped for 1 member(s) whose reply channel is full: websocket.send!a\n'
-            'channel websocket.receive: message expired unhandled, after the 60 s channel expiry: '
-            'no runworker took it (a chat frame is never stored)\n'
-            '2026-12-01 20:00:00,000 WARNING  channel websocket.send!b: message expired unhandled, after the 60 s '
-            'channel expiry: a reply daphne never took, which never reached its socket\n')
+    logs = (
+        'group chat-r: message dropped for 2 member(s) whose reply channel is full: websocket.send!a '
+        'websocket.send!b\nchat message room=r\n'
+        'group chat-r: message dropped for 1 member(s) whose reply channel is full: websocket.send!a\n'
+        'channel websocket.receive: message expired unhandled, after the 60 s channel expiry: '
+        'no runworker took it (a chat frame is never stored)\n'
+        '2026-12-01 20:00:00,000 WARNING  channel websocket.send!b: message expired unhandled, after the 60 s '
+        'channel expiry: a reply daphne never took, which never reached its socket\n'
+    )
     assert losses(logs) == {'dropped': 3, 'expired replies': 1, 'expired frames': 1}
-    lost = {'stored, not delivered within the drain, no error': 5, 'stored, member closed 1013': 1,
-            'never stored, no error': 1}
+    lost = {
+        'stored, not delivered within the drain, no error': 5,
+        'stored, member closed 1013': 1,
+        'never stored, no error': 1,
+    }
     assert account(lost, losses(logs)) == {
-        'stored, not delivered within the drain, no error': 1, 'stored, member closed 1013': 1,
+        'stored, not delivered within the drain, no error': 1,
+        'stored, member closed 1013': 1,
         'stored, dropped at a full reply channel, WARNING logged': 3,
         'stored, expired in a reply channel, WARNING logged': 1,
-        'never stored, expired waiting for a runworker, WARNING logged': 1}
+        'never stored, expired waiting for a runworker, WARNING logged': 1,
+    }
     # Never more than the clients saw lost.
     assert account({'stored, not delivered within the drain, no error': 2}, losses(logs)) == {
-        'stored, dropped at a full reply channel, WARNING logged': 2}
+        'stored, dropped at a full reply channel, WARNING logged': 2
+    }
 
 
 def test_a_room_whose_every_loss_was_logged_is_told_from_one_that_lost_silently():
-    logged = {'close_codes': {}, 'lost_total': 2, 'lost': {'stored, dropped at a full reply channel, WARNING logged': 2}}
-    silent = dict(logged, lost={'stored, dropped at a full reply channel, WARNING logged': 1,
-                                'stored, not delivered within the drain, no error': 1})
+    logged = {
+        'close_codes': {},
+        'lost_total': 2,
+        'lost': {'stored, dropped at a full reply channel, WARNING logged': 2},
+    }
+    silent = dict(
+        logged,
+        lost={
+            'stored, dropped at a full reply channel, WARNING logged': 1,
+            'stored, not delivered within the drain, no error': 1,
+        },
+    )
     assert outcome(logged) == 'some lost, each logged at WARNING'
     assert outcome(silent) == 'some lost silently'
     assert outcome(dict(logged, lost_total=0, lost={})) == 'everything delivered'

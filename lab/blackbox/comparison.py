@@ -2,6 +2,7 @@
 The side-by-side report: one row per scenario, what each stack did, same or
 different, and why (explanations.json), as Markdown and as one HTML page.
 """
+
 import html
 import json
 import os
@@ -10,8 +11,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 EXPECTED_PATH = os.path.join(HERE, 'expected.json')
 # What test_scenarios.py observed in this run, by stack and scenario.
 OBSERVED = {}
-TITLES = {'legacy': 'legacy (Channels 1.0.3, daphne 1.0.2 + runworker)',
-          'modern': 'modern (Channels 4, daphne 4)'}
+TITLES = {
+    'legacy': 'legacy (Channels 1.0.3, daphne 1.0.2 + runworker)',
+    'modern': 'modern (Channels 4, daphne 4)',
+}
 
 
 def expected():
@@ -52,20 +55,31 @@ def rows(observed):
     for name in observed['legacy']:
         legacy, modern = observed['legacy'][name], observed['modern'].get(name)
         same = legacy == modern
-        yield name, show(legacy), show(modern), 'same' if same else 'different', '' if same else why.get(name, '')
+        yield (
+            name,
+            show(legacy),
+            show(modern),
+            'same' if same else 'different',
+            '' if same else why.get(name, ''),
+        )
 
 
 def markdown(observed):
-    lines = ['| scenario | %s | %s | | why |' % (TITLES['legacy'], TITLES['modern']),
-             '|---|---|---|---|---|']
+    lines = [
+        '| scenario | %s | %s | | why |' % (TITLES['legacy'], TITLES['modern']),
+        '|---|---|---|---|---|',
+    ]
     for row in rows(observed):
         lines.append('| %s |' % ' | '.join(cell.replace('|', '\\|') for cell in row))
     return '\n'.join(lines) + '\n'
 
 
 def html_page(observed):
-    body = ''.join('<tr class="%s">%s</tr>\n' % (row[3], ''.join('<td>%s</td>' % html.escape(cell) for cell in row))
-                   for row in rows(observed))
+    body = ''.join(
+        '<tr class="%s">%s</tr>\n'
+        % (row[3], ''.join('<td>%s</td>' % html.escape(cell) for cell in row))
+        for row in rows(observed)
+    )
     return """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Channels 1.x and Channels 4, side by side</title>
 <style>
@@ -84,9 +98,11 @@ tr.same td:nth-child(4) { color: #070; }
 
 def write(observed, folder):
     with open(os.path.join(folder, 'comparison.md'), 'w', encoding='utf-8') as handle:
-        handle.write('# Channels 1.x and Channels 4, side by side\n\n'
-                     'Written by `make compare` (lab/blackbox/test_scenarios.py, lab/blackbox/comparison.py); '
-                     'do not edit by hand. Each cell is what a real client observed over HTTP and WebSocket; '
-                     '[comparing.md](../comparing.md) says how to read it.\n\n' + markdown(observed))
+        handle.write(
+            '# Channels 1.x and Channels 4, side by side\n\n'
+            'Written by `make compare` (lab/blackbox/test_scenarios.py, lab/blackbox/comparison.py); '
+            'do not edit by hand. Each cell is what a real client observed over HTTP and WebSocket; '
+            '[comparing.md](../comparing.md) says how to read it.\n\n' + markdown(observed)
+        )
     with open(os.path.join(folder, 'comparison.html'), 'w', encoding='utf-8') as handle:
         handle.write(html_page(observed))

@@ -2,12 +2,13 @@
 Fixtures for the black-box suites: they reach a stack only through HTTP,
 WebSocket and a browser on its URL, and import neither codebase.
 """
+
 import json
 import os
 
+import comparison
 import pytest
 
-import comparison
 from lab.harness.stack import ROOT, Stack, selected
 
 ARTEFACTS = os.path.join(ROOT, 'artefacts')

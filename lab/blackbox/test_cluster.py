@@ -4,24 +4,35 @@ real containers, reached only through nginx on 127.0.0.1, with the faults
 docs/cluster.md tabulates: what a client observes and
 what PostgreSQL holds. The black-box scenarios run through it too.
 """
+
 import json
 import re
 import zlib
 
 import pytest
-
-from lab.harness.browser import describe, open_room, say as type_message, sockets, wait_messages, wait_settled, \
-    wait_sockets
-from lab.harness.client import fresh_label, frames, history, join, next_event, rows, say
-from lab.harness.cluster import Cluster
-from lab.harness.stack import selected, wait_for
 from comparison import expected
 from scenarios import SCENARIOS
 
+from lab.harness.browser import (
+    describe,
+    open_room,
+    sockets,
+    wait_messages,
+    wait_settled,
+    wait_sockets,
+)
+from lab.harness.browser import say as type_message
+from lab.harness.client import frames, fresh_label, history, join, next_event, rows, say
+from lab.harness.cluster import Cluster
+from lab.harness.stack import selected, wait_for
+
 # Scenarios that stop and start the one daphne or runworker of a
 # single-host stack; the fault tests below do that to containers.
-SINGLE_HOST = {'many_senders_while_the_worker_is_busy', 'reconnect_after_the_server_restarts',
-               'messages_sent_while_no_worker_runs'}
+SINGLE_HOST = {
+    'many_senders_while_the_worker_is_busy',
+    'reconnect_after_the_server_restarts',
+    'messages_sent_while_no_worker_runs',
+}
 # Rooms under load: nine containers and the load generator share two cores,
 # so what they show is this machine's capacity, which `make bench-cluster`
 # measures (docs/cluster.md), not a behaviour.
@@ -112,15 +123,21 @@ def test_a_crashed_worker_comes_back_and_the_other_carries_the_chat(cluster):
     label = fresh_label('crash')
     sender, listener = join(cluster, label), join(cluster, label)
     worker = cluster.containers('worker')[0]
-    sent = {'before': ['before %d' % n for n in range(5)], 'during': ['during %d' % n for n in range(5)]}
+    sent = {
+        'before': ['before %d' % n for n in range(5)],
+        'during': ['during %d' % n for n in range(5)],
+    }
     for text in sent['before']:
         say(sender, 'h', text)
     heard = [frame['message'] for frame in frames(listener, 5, 30)]
     restarts = cluster.crash(worker)
     for text in sent['during']:
         say(sender, 'h', text)
-    wait_for(lambda: cluster.restarts(worker) > restarts and cluster.healthy(worker), 60,
-             'the restart policy to bring %s back' % worker)
+    wait_for(
+        lambda: cluster.restarts(worker) > restarts and cluster.healthy(worker),
+        60,
+        'the restart policy to bring %s back' % worker,
+    )
     heard += [frame['message'] for frame in frames(listener, 5, 30)]
     sender.close()
     listener.close()
@@ -140,10 +157,17 @@ def test_a_crashed_daphne_comes_back_and_the_browser_reconnects(cluster, browser
     restarts = cluster.crash(held[0])
     # ReconnectingWebSocket opens a new socket through nginx, to the other
     # daphne or to the restarted one.
-    wait_for(lambda: sum(connects(cluster, label).values()) >= 2, 60, 'the page to reconnect',
-             seen=lambda: describe(page))
-    wait_for(lambda: cluster.restarts(held[0]) > restarts and cluster.healthy(held[0]), 60,
-             'the restart policy to bring %s back' % held[0])
+    wait_for(
+        lambda: sum(connects(cluster, label).values()) >= 2,
+        60,
+        'the page to reconnect',
+        seen=lambda: describe(page),
+    )
+    wait_for(
+        lambda: cluster.restarts(held[0]) > restarts and cluster.healthy(held[0]),
+        60,
+        'the restart policy to bring %s back' % held[0],
+    )
     # The restarted container's interface, configured, cannot cut the page's
     # socket short any more; the page's newest socket is open.
     wait_settled()
@@ -162,7 +186,9 @@ def test_postgresql_down_is_logged_the_processes_survive_and_chat_goes_on(cluste
     cluster.stop_service('db')
     try:
         say(sender, 'h', 'while the database is down')
-        wait_for(lambda: failures(cluster, processes) > failed, 30, "the consumer's failure in a log")
+        wait_for(
+            lambda: failures(cluster, processes) > failed, 30, "the consumer's failure in a log"
+        )
     finally:
         cluster.start_service('db')
     wait_for(lambda: cluster.healthy(cluster.containers('db')[0]), 60, 'PostgreSQL')
@@ -188,8 +214,10 @@ def test_postgresql_down_is_logged_the_processes_survive_and_chat_goes_on(cluste
 
 def failures(cluster, processes):
     """Database errors the consumers logged, in all these containers."""
-    return sum(len(re.findall(r'(OperationalError|InterfaceError): ', cluster.logs(name)))
-               for name in processes)
+    return sum(
+        len(re.findall(r'(OperationalError|InterfaceError): ', cluster.logs(name)))
+        for name in processes
+    )
 
 
 def shard(cluster, group):
@@ -197,8 +225,8 @@ def shard(cluster, group):
     a group (asgi_redis 1.0.0: the top 12 bits of the name's CRC32;
     channels_redis: the low 12 bits of its group channel's)."""
     if cluster.kind == 'legacy':
-        return (zlib.crc32(group.encode()) & 0xffffffff) >> 20 >= 2048
-    return zlib.crc32(('asgi__group__' + group).encode()) & 0xfff >= 2048
+        return (zlib.crc32(group.encode()) & 0xFFFFFFFF) >> 20 >= 2048
+    return zlib.crc32(('asgi__group__' + group).encode()) & 0xFFF >= 2048
 
 
 def room_on(cluster, index):
@@ -223,29 +251,44 @@ WHILE_A_SHARD_IS_DOWN = {
 }
 # What they hear after redis2 is started again, empty.
 AFTER_A_SHARD_RESTART = {
-    'legacy': {'room on redis1': 'frame', 'room on redis2': 'silence',
-               'room on redis2, members who join after': 'frame'},
-    'modern': {'room on redis1': 'frame', 'room on redis2': 'frame',
-               'room on redis2, members who join after': 'frame'},
+    'legacy': {
+        'room on redis1': 'frame',
+        'room on redis2': 'silence',
+        'room on redis2, members who join after': 'frame',
+    },
+    'modern': {
+        'room on redis1': 'frame',
+        'room on redis2': 'frame',
+        'room on redis2, members who join after': 'frame',
+    },
 }
 
 
 def test_a_redis_shard_stopped_then_started(cluster):
     rooms = {'room on redis1': room_on(cluster, 0), 'room on redis2': room_on(cluster, 1)}
     pairs = {name: (join(cluster, label), join(cluster, label)) for name, label in rooms.items()}
-    probes = {name: (join(cluster, rooms[name]), join(cluster, rooms[name])) for name in WHILE_A_SHARD_IS_DOWN[cluster.kind]}
+    probes = {
+        name: (join(cluster, rooms[name]), join(cluster, rooms[name]))
+        for name in WHILE_A_SHARD_IS_DOWN[cluster.kind]
+    }
     cluster.stop_service('redis2')
     try:
-        during = {name: 'frame' if heard(cluster, pair) == 'frame' else 'no frame' for name, pair in probes.items()}
+        during = {
+            name: 'frame' if heard(cluster, pair) == 'frame' else 'no frame'
+            for name, pair in probes.items()
+        }
     finally:
         cluster.start_service('redis2')
     assert during == WHILE_A_SHARD_IS_DOWN[cluster.kind]
     wait_for(lambda: cluster.healthy(cluster.containers('redis2')[0]), 30, 'redis2')
-    wait_for(lambda: all(cluster.healthy(web) for web in cluster.containers('web')), 60, 'the daphnes')
+    wait_for(
+        lambda: all(cluster.healthy(web) for web in cluster.containers('web')), 60, 'the daphnes'
+    )
     observed = {name: heard(cluster, pair) for name, pair in pairs.items()}
     label = rooms['room on redis2']
     observed['room on redis2, members who join after'] = heard(
-        cluster, (join(cluster, label), join(cluster, label)))
+        cluster, (join(cluster, label), join(cluster, label))
+    )
     assert observed == AFTER_A_SHARD_RESTART[cluster.kind]
 
 
@@ -275,11 +318,16 @@ def test_a_worker_cut_off_from_redis(cluster):
     # then arrive late (seen in CI), but never twice.
     assert chat(cluster, label, 5, 'back')
     final = [text for _, text in rows(cluster, label)]
-    assert len(final) == len(set(final)) and set(stored) | {'back %d' % n for n in range(5)} <= set(final)
+    assert len(final) == len(set(final)) and set(stored) | {'back %d' % n for n in range(5)} <= set(
+        final
+    )
 
 
-@pytest.mark.parametrize('run', [run for run in SCENARIOS if run.__name__ not in SINGLE_HOST | UNDER_LOAD],
-                         ids=lambda run: run.__name__)
+@pytest.mark.parametrize(
+    'run',
+    [run for run in SCENARIOS if run.__name__ not in SINGLE_HOST | UNDER_LOAD],
+    ids=lambda run: run.__name__,
+)
 def test_scenario_through_the_cluster(cluster, run):
     observed = json.loads(json.dumps(run(cluster)))  # as expected.json stores it
     wanted = dict(THROUGH_NGINX.get(run.__name__, expected()[cluster.kind][run.__name__]))

@@ -4,6 +4,7 @@ restarts, and the database stays locked past SQLite's 5 s timeout. The
 legacy-only ones (killed workers) are in tests/test_faults.py. Each test
 asserts what was observed on that stack.
 """
+
 import os
 import sqlite3
 
@@ -51,7 +52,9 @@ def test_redis_restart(fresh):
     # Pub/Sub layer subscribes again when Redis is back, so it hears the
     # message said after the restart.
     old = next_event(before, 3)
-    assert {'legacy': old == ('silence',), 'modern': old[0] == 'frame' and 'after' in old[1]}[fresh.kind], old
+    assert {'legacy': old == ('silence',), 'modern': old[0] == 'frame' and 'after' in old[1]}[
+        fresh.kind
+    ], old
 
 
 def test_database_locked_past_the_sqlite_timeout(fresh):

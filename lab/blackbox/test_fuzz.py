@@ -6,21 +6,26 @@ socket with 4009, or drop it) and compares the rows it finds, inside the
 property, so hypothesis shrinks a failure to the smallest frame. Afterwards
 the server still works and a normal message still reaches every member.
 """
+
 import json
 import os
 import sqlite3
 
 import websocket
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scenarios import MAX_HANDLE, MAX_MESSAGE
 
 from lab.harness.client import frames, join, next_event, say
-from scenarios import MAX_HANDLE, MAX_MESSAGE
 
 ROOM = 'fuzz-room'
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=60),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-    max_leaves=12)
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 
 
 def as_text(value):
@@ -30,13 +35,18 @@ def as_text(value):
 FRAMES = st.one_of(
     st.text(max_size=200).map(lambda text: ('text', text)),
     st.binary(max_size=200).map(lambda data: ('binary', data)),
-    st.binary(min_size=1, max_size=50).filter(lambda data: not valid_utf8(data)).map(lambda data: ('raw text', data)),
+    st.binary(min_size=1, max_size=50)
+    .filter(lambda data: not valid_utf8(data))
+    .map(lambda data: ('raw text', data)),
     st.integers(100000, 1000000).map(lambda size: ('text', 'x' * size)),
     st.integers(1000, 200000).map(lambda depth: ('text', '[' * depth + ']' * depth)),
     st.fixed_dictionaries({'handle': JSON_VALUES, 'message': JSON_VALUES}).map(as_text),
-    st.fixed_dictionaries({'handle': st.text(max_size=60), 'message': st.text(max_size=2100)}).map(as_text),
-    st.dictionaries(st.text(max_size=10), JSON_VALUES, max_size=5).map(
-        lambda extra: dict(extra, handle='h', message='m')).map(as_text),
+    st.fixed_dictionaries({'handle': st.text(max_size=60), 'message': st.text(max_size=2100)}).map(
+        as_text
+    ),
+    st.dictionaries(st.text(max_size=10), JSON_VALUES, max_size=5)
+    .map(lambda extra: dict(extra, handle='h', message='m'))
+    .map(as_text),
     JSON_VALUES.map(as_text),
 )
 
@@ -83,7 +93,9 @@ class Fuzzer(object):
     def rows_since_last(self):
         rows = self.db.execute(
             'SELECT chat_message.id, handle, message FROM chat_message JOIN chat_room ON chat_room.id = room_id '
-            'WHERE label = ? AND chat_message.id > ? ORDER BY chat_message.id', (ROOM, self.last_row)).fetchall()
+            'WHERE label = ? AND chat_message.id > ? ORDER BY chat_message.id',
+            (ROOM, self.last_row),
+        ).fetchall()
         if rows:
             self.last_row = rows[-1][0]
         return [(handle, message) for _, handle, message in rows]
@@ -123,8 +135,13 @@ class Fuzzer(object):
 def test_a_thousand_generated_frames_break_nothing(stack):
     fuzzer = Fuzzer(stack)
 
-    @settings(max_examples=1000, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=1000,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(FRAMES)
     def send_one(frame):
         fuzzer.rows_since_last()  # what an earlier, failed example left
@@ -141,7 +158,10 @@ def test_a_thousand_generated_frames_break_nothing(stack):
             # the protocol layer for invalid UTF-8 (1007, before any
             # consumer). Only the probe, already queued behind the frame,
             # may have been stored.
-            assert expected == ('closed', 4009) and seen == expected or frame[0] == 'raw text', (frame, seen)
+            assert expected == ('closed', 4009) and seen == expected or frame[0] == 'raw text', (
+                frame,
+                seen,
+            )
             assert rows in ([], [('fuzz', 'probe %d' % fuzzer.probes)])
 
     send_one()

@@ -6,6 +6,7 @@ stack: each gets the outcome docs/deviations.md defines (a room page or
 The one exception is traversal under /static/ (below), which reaches the
 development-only static file handlers of Channels 1.0.3 and Django 5.2.
 """
+
 import socket
 from urllib.error import HTTPError, URLError
 from urllib.request import build_opener

@@ -3,6 +3,7 @@ Production mode on each stack, as `make run-production` runs it: DEBUG=0,
 a SECRET_KEY from the environment, collectstatic, and nginx with TLS in
 front (ops/proxy). Pages, static files and sockets all go through nginx.
 """
+
 import os
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
@@ -12,7 +13,10 @@ import pytest
 from lab.harness.client import connect, get, join, next_event, say
 from lab.harness.stack import ROOT, Stack, selected
 
-PRODUCTION = {'DEBUG': '0', 'SECRET_KEY': 'a-long-and-random-production-key-q7Zx9Lm2Pw4Rt6Yv8Bn0Cs3Df5Gh1Jk'}
+PRODUCTION = {
+    'DEBUG': '0',
+    'SECRET_KEY': 'a-long-and-random-production-key-q7Zx9Lm2Pw4Rt6Yv8Bn0Cs3Df5Gh1Jk',
+}
 
 
 @pytest.fixture(scope='module', params=selected())
@@ -35,7 +39,9 @@ def test_the_page_loads_chat_js_from_the_web_server(production):
 
 def test_daphne_serves_no_static_files_itself(production):
     # Asked as the proxy asks (over "HTTPS"), past nginx: not found.
-    request = Request(production.daphne_url + '/static/assets/js/chat.js', headers={'X-Forwarded-Proto': 'https'})
+    request = Request(
+        production.daphne_url + '/static/assets/js/chat.js', headers={'X-Forwarded-Proto': 'https'}
+    )
     with pytest.raises(HTTPError) as answer:
         urlopen(request, timeout=10)
     assert answer.value.code == 404

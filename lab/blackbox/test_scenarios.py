@@ -4,12 +4,12 @@ the one recorded for that stack in expected.json, so a change in either
 stack's behaviour fails the run. RECORD=1 records instead of checking.
 The report's explanations must match the recorded differences exactly.
 """
+
 import json
 import os
 
-import pytest
-
 import comparison
+import pytest
 from comparison import expected
 from scenarios import MACHINE_BOUND, SCENARIOS
 
@@ -25,14 +25,18 @@ def test_scenario(stack, run):
 def asserted(run, observation):
     """An observation without what depends on this machine's speed, which
     the report shows and `make bench` measures."""
-    return {key: value for key, value in observation.items() if key != MACHINE_BOUND.get(run.__name__)}
+    return {
+        key: value for key, value in observation.items() if key != MACHINE_BOUND.get(run.__name__)
+    }
 
 
 def test_every_difference_is_explained_and_every_explanation_is_a_difference():
     recorded = expected()
     names = [run.__name__ for run in SCENARIOS]
     assert sorted(recorded['legacy']) == sorted(recorded['modern']) == sorted(names)
-    differing = sorted(name for name in names if recorded['legacy'][name] != recorded['modern'][name])
+    differing = sorted(
+        name for name in names if recorded['legacy'][name] != recorded['modern'][name]
+    )
     assert sorted(comparison.explanations()) == differing
 
 

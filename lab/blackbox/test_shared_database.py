@@ -2,6 +2,7 @@
 One SQLite file, migrated and used by both stacks in turn: each sees the
 other's rooms and messages (the same schema, and migrations that agree).
 """
+
 from lab.harness.client import history, join, next_event, say
 from lab.harness.stack import Stack
 
@@ -19,6 +20,11 @@ def test_both_stacks_share_one_database(tmp_path):
     database = str(tmp_path / 'db.sqlite3')
     assert chat_once('legacy', database, 'shared-room', 'from 1.x') == [('legacy', 'from 1.x')]
     assert chat_once('modern', database, 'shared-room', 'from 4') == [
-        ('legacy', 'from 1.x'), ('modern', 'from 4')]
+        ('legacy', 'from 1.x'),
+        ('modern', 'from 4'),
+    ]
     assert chat_once('legacy', database, 'shared-room', 'again') == [
-        ('legacy', 'from 1.x'), ('modern', 'from 4'), ('legacy', 'again')]
+        ('legacy', 'from 1.x'),
+        ('modern', 'from 4'),
+        ('legacy', 'again'),
+    ]

@@ -7,6 +7,7 @@ showed instead: its address, its text, its sockets, the console, and what
 the browser asked the network for and heard back. Needs Selenium (the
 tools' virtualenv).
 """
+
 import json
 import os
 import shutil
@@ -23,10 +24,19 @@ from lab.harness.stack import wait_for
 # Headless as root on a machine with no network but loopback: these keep
 # Chromium from phoning home and failing noisily. The proxies'
 # certificates are self-signed (ops/proxy).
-FLAGS = ('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
-         '--disable-quic', '--no-first-run', '--disable-background-networking',
-         '--disable-component-update', '--disable-sync', '--window-size=1000,700',
-         '--ignore-certificate-errors')
+FLAGS = (
+    '--headless=new',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-dev-shm-usage',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--window-size=1000,700',
+    '--ignore-certificate-errors',
+)
 
 # Installed before any page script runs: remembers every WebSocket the page
 # opens, so a test can wait for "connected" instead of sleeping, and records
@@ -119,8 +129,12 @@ def read(path):
 def wait_settled():
     """Until no interface of the host is configuring an address, so that a
     navigation is not cut short by one (ERR_NETWORK_CHANGED)."""
-    wait_for(lambda: not unsettled_interfaces(), 30, "the host's interfaces to finish configuring",
-             seen=lambda: 'still configuring: %s' % ' '.join(unsettled_interfaces()))
+    wait_for(
+        lambda: not unsettled_interfaces(),
+        30,
+        "the host's interfaces to finish configuring",
+        seen=lambda: 'still configuring: %s' % ' '.join(unsettled_interfaces()),
+    )
 
 
 def open_page(browsers, url):
@@ -130,7 +144,9 @@ def open_page(browsers, url):
     try:
         page.get(url)
     except WebDriverException as error:
-        raise RuntimeError('the browser did not load %s: %s\n  %s' % (url, error.msg, describe(page)))
+        raise RuntimeError(
+            'the browser did not load %s: %s\n  %s' % (url, error.msg, describe(page))
+        )
     return page
 
 
@@ -142,17 +158,27 @@ def open_room(browsers, stack, label):
 
 def sockets(page):
     """[(url, readyState)] of every WebSocket the page opened, oldest first."""
-    return [tuple(s) for s in page.execute_script(
-        'return (window.__sockets || []).map(function (s) { return [s.url, s.readyState]; });')]
+    return [
+        tuple(s)
+        for s in page.execute_script(
+            'return (window.__sockets || []).map(function (s) { return [s.url, s.readyState]; });'
+        )
+    ]
 
 
 def wait_sockets(page, count, timeout=30):
     """Until the page has opened `count` sockets and its newest is open."""
+
     def opened():
         found = sockets(page)
         return len(found) >= count and found[-1][1] == 1
-    wait_for(opened, timeout, '%d socket(s) opened by the page, the newest open' % count,
-             seen=lambda: describe(page))
+
+    wait_for(
+        opened,
+        timeout,
+        '%d socket(s) opened by the page, the newest open' % count,
+        seen=lambda: describe(page),
+    )
 
 
 def wait_connected(page, timeout=30):
@@ -171,7 +197,8 @@ def rows(page):
     cells = page.execute_script(
         "return $('#chat tr').map(function () {"
         "  var td = $(this).find('td'); return td.length === 3 ? [td.map(function () {"
-        "    return $(this).text(); }).get()] : null; }).get();")
+        '    return $(this).text(); }).get()] : null; }).get();'
+    )
     return [tuple(row) for row in cells]
 
 
@@ -180,15 +207,22 @@ def messages(page):
 
 
 def wait_messages(page, expected, timeout=15):
-    wait_for(lambda: messages(page) == expected, timeout, 'the page to show %r' % (expected,),
-             seen=lambda: describe(page))
+    wait_for(
+        lambda: messages(page) == expected,
+        timeout,
+        'the page to show %r' % (expected,),
+        seen=lambda: describe(page),
+    )
 
 
 def severe(page):
     # Chromium asks for /favicon.ico on its own; the post ships none, and that
     # 404 is the browser's request, not the page's.
-    return [entry['message'] for entry in page.get_log('browser')
-            if entry['level'] == 'SEVERE' and '/favicon.ico ' not in entry['message']]
+    return [
+        entry['message']
+        for entry in page.get_log('browser')
+        if entry['level'] == 'SEVERE' and '/favicon.ico ' not in entry['message']
+    ]
 
 
 # What describe() keeps of the DevTools network events: a request, its
@@ -196,9 +230,13 @@ def severe(page):
 NETWORK = {
     'Network.requestWillBeSent': lambda p: '%s %s' % (p['request']['method'], p['request']['url']),
     'Network.responseReceived': lambda p: '%s %s' % (p['response']['status'], p['response']['url']),
-    'Network.loadingFailed': lambda p: 'failed %s%s' % (p.get('errorText'), ' (canceled)' if p.get('canceled') else ''),
+    'Network.loadingFailed': lambda p: (
+        'failed %s%s' % (p.get('errorText'), ' (canceled)' if p.get('canceled') else '')
+    ),
     'Network.webSocketCreated': lambda p: 'socket %s' % p['url'],
-    'Network.webSocketHandshakeResponseReceived': lambda p: 'socket answered %s' % p['response']['status'],
+    'Network.webSocketHandshakeResponseReceived': lambda p: (
+        'socket answered %s' % p['response']['status']
+    ),
     'Network.webSocketClosed': lambda _: 'socket closed',
     'Network.webSocketFrameError': lambda p: 'socket error %s' % p.get('errorMessage'),
 }
@@ -206,7 +244,9 @@ NETWORK = {
 
 def clock(milliseconds):
     """The time of day of a browser log entry, to the millisecond (UTC)."""
-    return time.strftime('%H:%M:%S', time.gmtime(milliseconds / 1000)) + '.%03d' % (milliseconds % 1000)
+    return time.strftime('%H:%M:%S', time.gmtime(milliseconds / 1000)) + '.%03d' % (
+        milliseconds % 1000
+    )
 
 
 def describe(page):
@@ -214,15 +254,20 @@ def describe(page):
     try:
         state = page.execute_script(
             'return [location.href, document.title, document.readyState,'
-            ' (document.body ? document.body.innerText : "").slice(0, 300)];')
-        seen = ['address %s, title %r, %s; text %r' % tuple(state),
-                'sockets %r' % (sockets(page),)]
+            ' (document.body ? document.body.innerText : "").slice(0, 300)];'
+        )
+        seen = ['address %s, title %r, %s; text %r' % tuple(state), 'sockets %r' % (sockets(page),)]
     except Exception as error:  # a page that cannot run a script is news too
         seen = ['no script ran on the page: %r' % error]
-    seen += ['%s console %s %s' % (clock(entry['timestamp']), entry['level'], entry['message'])
-             for entry in page.get_log('browser')]
+    seen += [
+        '%s console %s %s' % (clock(entry['timestamp']), entry['level'], entry['message'])
+        for entry in page.get_log('browser')
+    ]
     for entry in page.get_log('performance'):
         event = json.loads(entry['message'])['message']
         if event['method'] in NETWORK:
-            seen.append('%s network %s' % (clock(entry['timestamp']), NETWORK[event['method']](event['params'])))
+            seen.append(
+                '%s network %s'
+                % (clock(entry['timestamp']), NETWORK[event['method']](event['params']))
+            )
     return '\n  '.join(seen)

@@ -4,6 +4,7 @@ over ws:// or wss://, the next thing a socket receives, and the rows a
 stack's database holds. Only the standard library and websocket-client, in
 code valid on CPython 3.5: the legacy tests use it too.
 """
+
 import html
 import json
 import re
@@ -34,6 +35,7 @@ def fresh_label(prefix):
 
 # --- HTTP ---------------------------------------------------------------
 
+
 def get(stack, path, follow=True):
     handlers = [HTTPSHandler(context=UNVERIFIED)] + ([] if follow else [NoRedirect])
     opener = build_opener(*handlers)
@@ -47,11 +49,14 @@ def get(stack, path, follow=True):
 def history(stack, label):
     """The (handle, message) rows the room page shows, oldest first."""
     status, _, body = get(stack, '/chat/%s/' % label)
-    rows = re.findall(r'<tr>\s*<td>(.*?)</td>\s*<td>(.*?)</td>\s*<td>(.*?)</td>\s*</tr>', body, re.S)
+    rows = re.findall(
+        r'<tr>\s*<td>(.*?)</td>\s*<td>(.*?)</td>\s*<td>(.*?)</td>\s*</tr>', body, re.S
+    )
     return [(html.unescape(handle), html.unescape(message)) for _, handle, message in rows]
 
 
 # --- WebSocket ------------------------------------------------------------
+
 
 def connect(stack, path, **options):
     """(socket or None, what the client saw of the handshake)."""
@@ -67,7 +72,10 @@ def connect(stack, path, **options):
         handshake = 'no answer within 15 s'
     except (ConnectionError, websocket.WebSocketConnectionClosedException):
         handshake = 'connection dropped without an answer'
-    return sock, {'handshake': handshake, 'answered within %d s' % PROMPT: time.time() - started < PROMPT}
+    return sock, {
+        'handshake': handshake,
+        'answered within %d s' % PROMPT: time.time() - started < PROMPT,
+    }
 
 
 def join(stack, label, **options):
@@ -127,6 +135,11 @@ def rows(stack, label):
     """The (handle, message) rows stored for a room, in the stack's database,
     in the room page's order: by timestamp, which two runworkers storing at
     once can make differ from the order of the rows' ids."""
-    return [tuple(row) for row in stack.query(
-        'SELECT handle, message FROM chat_message JOIN chat_room ON chat_room.id = room_id '
-        'WHERE label = ? ORDER BY chat_message.timestamp, chat_message.id', (label,))]
+    return [
+        tuple(row)
+        for row in stack.query(
+            'SELECT handle, message FROM chat_message JOIN chat_room ON chat_room.id = room_id '
+            'WHERE label = ? ORDER BY chat_message.timestamp, chat_message.id',
+            (label,),
+        )
+    ]

@@ -10,6 +10,7 @@ a test puts on it. Standard library only, valid Python 3.5, like stack.py.
 
     python -m lab.harness.cluster legacy|modern [PORT]   (make cluster)
 """
+
 import atexit
 import binascii
 import json
@@ -32,8 +33,9 @@ PROBE = 'redis:7.0.15'
 
 
 def quiet(argv, **options):
-    return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True, **options)
+    return subprocess.run(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, **options
+    )
 
 
 def engine_answers():
@@ -45,8 +47,11 @@ class Engine(object):
     ops/docker-engine starts (as root), stopped by `stop`."""
 
     def __init__(self):
-        started = subprocess.run([os.path.join(ROOT, 'ops', 'docker-engine')], stdout=subprocess.PIPE,
-                                 universal_newlines=True)
+        started = subprocess.run(
+            [os.path.join(ROOT, 'ops', 'docker-engine')],
+            stdout=subprocess.PIPE,
+            universal_newlines=True,
+        )
         if started.returncode:
             raise RuntimeError('no Docker engine: ops/docker-engine failed (its reason above)')
         self.dockerd = int(started.stdout) if started.stdout.strip() else None
@@ -75,12 +80,18 @@ def running(pid):
 
 def image_variables():
     """{} when a registry answers, else the stand-ins' image variables."""
-    if quiet(['docker', 'image', 'inspect', PROBE]).returncode == 0 or \
-            quiet(['docker', 'pull', '-q', PROBE], timeout=120).returncode == 0:
+    if (
+        quiet(['docker', 'image', 'inspect', PROBE]).returncode == 0
+        or quiet(['docker', 'pull', '-q', PROBE], timeout=120).returncode == 0
+    ):
         return {}
     print('No registry answers: building stand-in images (ops/stand-in-images)', flush=True)
-    made = subprocess.run([os.path.join(ROOT, 'ops', 'stand-in-images')], check=True,
-                          stdout=subprocess.PIPE, universal_newlines=True).stdout
+    made = subprocess.run(
+        [os.path.join(ROOT, 'ops', 'stand-in-images')],
+        check=True,
+        stdout=subprocess.PIPE,
+        universal_newlines=True,
+    ).stdout
     return dict(line.split('=', 1) for line in made.split())
 
 
@@ -93,9 +104,11 @@ class Cluster(object):
         self.url = 'https://127.0.0.1:%d' % self.port
         self.ws_url = 'wss://127.0.0.1:%d' % self.port
         self.engine = Engine()
-        self.env = dict(os.environ, CLUSTER_PORT=str(self.port),
-                        SECRET_KEY=os.environ.get('SECRET_KEY') or
-                        binascii.hexlify(os.urandom(32)).decode())
+        self.env = dict(
+            os.environ,
+            CLUSTER_PORT=str(self.port),
+            SECRET_KEY=os.environ.get('SECRET_KEY') or binascii.hexlify(os.urandom(32)).decode(),
+        )
         self.env.update(env or {})
         self.started = False
         atexit.register(self.stop)
@@ -114,16 +127,20 @@ class Cluster(object):
         """docker-compose on this cluster; its output is shown only when it
         fails, unless `follow` (make cluster's logs)."""
         follow = options.get('follow', False)
-        done = subprocess.run(['docker-compose', '-f', self.file, '-p', self.project] + list(args),
-                              env=self.env, universal_newlines=True,
-                              stdout=None if follow else subprocess.PIPE,
-                              stderr=None if follow else subprocess.STDOUT)
+        done = subprocess.run(
+            ['docker-compose', '-f', self.file, '-p', self.project] + list(args),
+            env=self.env,
+            universal_newlines=True,
+            stdout=None if follow else subprocess.PIPE,
+            stderr=None if follow else subprocess.STDOUT,
+        )
         if options.get('check', True) and done.returncode:
             raise RuntimeError('docker-compose %s failed:\n%s' % (' '.join(args), done.stdout))
         return done
 
     def answers(self):
         from lab.harness.client import get
+
         try:
             return get(self, '/chat/')[0] == 200
         except (OSError, HTTPError):
@@ -134,9 +151,19 @@ class Cluster(object):
     def containers(self, service):
         """The names of a service's containers, by number: web_1, web_2...
         (docker compose v2 writes web-1)."""
-        listed = quiet(['docker', 'ps', '-a', '--format', '{{.Names}}',
-                        '--filter', 'label=com.docker.compose.project=' + self.project,
-                        '--filter', 'label=com.docker.compose.service=' + service]).stdout.split()
+        listed = quiet(
+            [
+                'docker',
+                'ps',
+                '-a',
+                '--format',
+                '{{.Names}}',
+                '--filter',
+                'label=com.docker.compose.project=' + self.project,
+                '--filter',
+                'label=com.docker.compose.service=' + service,
+            ]
+        ).stdout.split()
         return sorted(listed, key=lambda name: int(re.split('[-_]', name)[-1]))
 
     def inspect(self, container):
@@ -156,8 +183,21 @@ class Cluster(object):
         """Rows of a query (`?` placeholders) on the cluster's PostgreSQL,
         through psql in its container, as tuples of strings."""
         literals = iter("'%s'" % str(param).replace("'", "''") for param in params)
-        done = quiet(['docker', 'exec', self.containers('db')[0], 'psql', '-U', 'chat', '-At',
-                      '-F', '\t', '-c', re.sub(r'\?', lambda _: next(literals), sql)])
+        done = quiet(
+            [
+                'docker',
+                'exec',
+                self.containers('db')[0],
+                'psql',
+                '-U',
+                'chat',
+                '-At',
+                '-F',
+                '\t',
+                '-c',
+                re.sub(r'\?', lambda _: next(literals), sql),
+            ]
+        )
         if done.returncode:
             raise RuntimeError('psql failed:\n' + done.stdout)
         return [tuple(line.split('\t')) for line in done.stdout.splitlines() if line]
@@ -207,14 +247,18 @@ def interrupted(*_):
 
 def main(kind, port):
     if kind not in COMPOSE or not port.isdigit():
-        sys.exit('make cluster: STACK=%s CLUSTER_PORT=%s: STACK is legacy or modern, CLUSTER_PORT a port number'
-                 % (kind, port))
+        sys.exit(
+            'make cluster: STACK=%s CLUSTER_PORT=%s: STACK is legacy or modern, CLUSTER_PORT a port number'
+            % (kind, port)
+        )
     # Stopped as by Ctrl-C when a process manager sends SIGTERM instead.
     signal.signal(signal.SIGTERM, interrupted)
     cluster = Cluster(kind, int(port))
     try:
-        print('Serving %s/chat/ through nginx (Ctrl-C stops and removes the cluster)' % cluster.url,
-              flush=True)
+        print(
+            'Serving %s/chat/ through nginx (Ctrl-C stops and removes the cluster)' % cluster.url,
+            flush=True,
+        )
         cluster.compose('logs', '-f', '--tail', '5', check=False, follow=True)
     except KeyboardInterrupt:
         pass

@@ -8,6 +8,7 @@ Each message carries its own id and send time ("<run>:<sender>:<n> <t>"), so
 a delivery is matched to its message exactly and the rows stored are found
 by the run's prefix.
 """
+
 import asyncio
 import functools
 import json
@@ -52,7 +53,12 @@ class Load(object):
 
     def describe(self):
         text = '%d room%s of %d, %d × %g msg/s' % (
-            self.rooms, '' if self.rooms == 1 else 's', self.members, self.senders, self.rate)
+            self.rooms,
+            '' if self.rooms == 1 else 's',
+            self.members,
+            self.senders,
+            self.rate,
+        )
         return text + (', %d idle sockets' % self.idle if self.idle else '')
 
 
@@ -97,15 +103,21 @@ class ProcessWatch(object):
         for pid in tree:
             try:
                 with open('/proc/%d/status' % pid) as status:
-                    total += next(int(line.split()[1]) * 1024 for line in status if line.startswith('VmHWM:'))
+                    total += next(
+                        int(line.split()[1]) * 1024 for line in status if line.startswith('VmHWM:')
+                    )
             except (OSError, StopIteration):
                 pass
         return total
 
     def result(self):
-        return {name: {'cpu_seconds': round(self.cpu(tree) - self.start[name], 3),
-                       'peak_rss_mb': round(self.peak_rss(tree) / 2 ** 20, 1)}
-                for name, tree in self.trees().items()}
+        return {
+            name: {
+                'cpu_seconds': round(self.cpu(tree) - self.start[name], 3),
+                'peak_rss_mb': round(self.peak_rss(tree) / 2**20, 1),
+            }
+            for name, tree in self.trees().items()
+        }
 
 
 def percentile(values, share):
@@ -119,7 +131,9 @@ def stored_rows(stack, prefix):
     """(room label, message) of every row this run stored."""
     return stack.query(
         'SELECT label, message FROM chat_message JOIN chat_room ON chat_room.id = room_id '
-        'WHERE message LIKE ?', (prefix + '%',))
+        'WHERE message LIKE ?',
+        (prefix + '%',),
+    )
 
 
 def in_thread(work, *args):
@@ -130,9 +144,14 @@ def in_thread(work, *args):
 
 async def open_member(member, ws_url, origin):
     try:
-        member.socket = await connect('%s/chat/%s/' % (ws_url, member.room), origin=origin,
-                                      ping_interval=None, open_timeout=30, max_size=2 ** 20,
-                                      ssl=UNVERIFIED if ws_url.startswith('wss:') else None)
+        member.socket = await connect(
+            '%s/chat/%s/' % (ws_url, member.room),
+            origin=origin,
+            ping_interval=None,
+            open_timeout=30,
+            max_size=2**20,
+            ssl=UNVERIFIED if ws_url.startswith('wss:') else None,
+        )
     except InvalidStatus as refused:
         member.refused = 'refused %d' % refused.response.status_code
     except (OSError, asyncio.TimeoutError) as error:
@@ -162,8 +181,11 @@ async def speak(member, load, prefix, clock, sent):
             await asyncio.sleep(delay)
         ident = '%s:%s:%d:%d' % (prefix, member.room, member.index, n)
         try:
-            await member.socket.send(json.dumps({'handle': 'm%d' % member.index,
-                                                 'message': '%s %.6f' % (ident, clock())}))
+            await member.socket.send(
+                json.dumps(
+                    {'handle': 'm%d' % member.index, 'message': '%s %.6f' % (ident, clock())}
+                )
+            )
             sent[ident] = member
         except ConnectionClosed:
             # The rest of what this member meant to say is refused too.
@@ -193,7 +215,9 @@ async def run(load, stack, pids):
     origin = stack.url
     everyone = idle + members
     for start in range(0, len(everyone), OPENING):
-        await asyncio.gather(*(open_member(m, stack.ws_url, origin) for m in everyone[start:start + OPENING]))
+        await asyncio.gather(
+            *(open_member(m, stack.ws_url, origin) for m in everyone[start : start + OPENING])
+        )
     opened = [m for m in everyone if m.socket]
     listeners = [asyncio.ensure_future(listen(m, prefix, clock)) for m in opened]
 
@@ -209,8 +233,12 @@ async def run(load, stack, pids):
 
     def missing():
         rows = stored_rows(stack, prefix)
-        return rows, sum(1 for label, text in rows for m in in_room[label]
-                         if text.split(' ')[0] not in m.received and m.close_code is None)
+        return rows, sum(
+            1
+            for label, text in rows
+            for m in in_room[label]
+            if text.split(' ')[0] not in m.received and m.close_code is None
+        )
 
     last, last_change, deadline = None, clock(), clock() + DRAIN_LIMIT
     while clock() < deadline:
@@ -243,12 +271,17 @@ async def run(load, stack, pids):
 
 def tally(load, sent, rows, in_room, everyone, servers, sending, elapsed, generator_cpu):
     stored = {text.split(' ')[0]: label for label, text in rows}
-    latencies = [lat for members in in_room.values() for m in members for lat in m.received.values()]
+    latencies = [
+        lat for members in in_room.values() for m in members for lat in m.received.values()
+    ]
     lost = Counter()
     for ident, sender in sent.items():
         if ident not in stored:
-            lost['never stored, sender closed %s' % sender.close_code if sender.close_code
-                 else NEVER_STORED] += 1
+            lost[
+                'never stored, sender closed %s' % sender.close_code
+                if sender.close_code
+                else NEVER_STORED
+            ] += 1
     expected = 0
     for ident, label in stored.items():
         for m in in_room[label]:
@@ -259,16 +292,25 @@ def tally(load, sent, rows, in_room, everyone, servers, sending, elapsed, genera
     cpu = sum(s['cpu_seconds'] for s in servers.values())
     closes = Counter(str(m.close_code) for m in everyone if m.close_code)
     return {
-        'load': load.name, 'describe': load.describe(), 'offered': load.offered,
-        'sockets': len(everyone), 'opened': sum(1 for m in everyone if m.socket),
+        'load': load.name,
+        'describe': load.describe(),
+        'offered': load.offered,
+        'sockets': len(everyone),
+        'opened': sum(1 for m in everyone if m.socket),
         'refused': dict(Counter(m.refused for m in everyone if m.refused)),
-        'sent': len(sent), 'stored': len(stored),
-        'expected': expected, 'delivered': delivered,
-        'lost': dict(lost), 'lost_total': sum(lost.values()),
+        'sent': len(sent),
+        'stored': len(stored),
+        'expected': expected,
+        'delivered': delivered,
+        'lost': dict(lost),
+        'lost_total': sum(lost.values()),
         'close_codes': dict(closes),
-        'p50_ms': ms(percentile(latencies, 0.50)), 'p95_ms': ms(percentile(latencies, 0.95)),
-        'p99_ms': ms(percentile(latencies, 0.99)), 'max_ms': ms(max(latencies) if latencies else None),
-        'sending_s': round(sending, 2), 'elapsed_s': round(elapsed, 2),
+        'p50_ms': ms(percentile(latencies, 0.50)),
+        'p95_ms': ms(percentile(latencies, 0.95)),
+        'p99_ms': ms(percentile(latencies, 0.99)),
+        'max_ms': ms(max(latencies) if latencies else None),
+        'sending_s': round(sending, 2),
+        'elapsed_s': round(elapsed, 2),
         'delivered_per_s': round(delivered / elapsed, 1) if elapsed else 0,
         'servers': servers,
         'cpu_s_per_1000': round(cpu * 1000 / delivered, 3) if delivered else None,

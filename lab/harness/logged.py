@@ -6,6 +6,7 @@ send that skipped members at a full reply channel (deviation C20) and each
 message a receive found expired (C21); the modern port logs neither kind,
 having no capacity and no expiry. Valid Python 3.5, standard library only.
 """
+
 import re
 
 DROPPED = re.compile(r'message dropped for (\d+) member\(s\) whose reply channel is full')
@@ -17,7 +18,11 @@ NEVER_STORED = 'never stored, no error'
 ACCOUNTED = (
     (SILENT, 'dropped', 'stored, dropped at a full reply channel, WARNING logged'),
     (SILENT, 'expired replies', 'stored, expired in a reply channel, WARNING logged'),
-    (NEVER_STORED, 'expired frames', 'never stored, expired waiting for a runworker, WARNING logged'),
+    (
+        NEVER_STORED,
+        'expired frames',
+        'never stored, expired waiting for a runworker, WARNING logged',
+    ),
 )
 LOGGED = set(logged for _, _, logged in ACCOUNTED)
 LOST_SILENTLY = 'some lost silently'
@@ -27,9 +32,11 @@ def losses(logs):
     """What the logs say was lost: deliveries dropped at a full reply
     channel, replies and frames (every other channel) found expired."""
     expired = EXPIRED.findall(logs)
-    return {'dropped': sum(int(n) for n in DROPPED.findall(logs)),
-            'expired replies': sum(1 for channel in expired if '!' in channel),
-            'expired frames': sum(1 for channel in expired if '!' not in channel)}
+    return {
+        'dropped': sum(int(n) for n in DROPPED.findall(logs)),
+        'expired replies': sum(1 for channel in expired if '!' in channel),
+        'expired frames': sum(1 for channel in expired if '!' not in channel),
+    }
 
 
 def account(lost, found):

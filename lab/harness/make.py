@@ -3,6 +3,7 @@
 of the walk-through: the make process, everything it starts, Ctrl-C.
 Valid Python 3.5.
 """
+
 import os
 import shutil
 import signal
@@ -10,15 +11,22 @@ import subprocess
 import tempfile
 import threading
 
-from lab.harness.client import fresh_label, frames, join, say
+from lab.harness.client import frames, fresh_label, join, say
 from lab.harness.stack import ROOT, free_port, process_children, process_tree, wait_for
 
 
 def make(*arguments, **env):
     """`make ARGUMENTS` in the project, run to its end, with `env` added to
     its environment: (exit status, what it printed on both streams)."""
-    done = subprocess.run(['make', '--no-print-directory'] + list(arguments), cwd=ROOT, env=dict(os.environ, **env),
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=600)
+    done = subprocess.run(
+        ['make', '--no-print-directory'] + list(arguments),
+        cwd=ROOT,
+        env=dict(os.environ, **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        universal_newlines=True,
+        timeout=600,
+    )
     return done.returncode, done.stdout
 
 
@@ -49,17 +57,34 @@ class MakeRun(object):
         self.ws_url = 'ws://127.0.0.1:%d' % self.port
         # What lab/harness/trace.py reads a stack by: `make run` is the legacy one.
         self.kind, self.env = 'legacy', {'REDIS_URL': 'redis://127.0.0.1:%d' % self.redis_port}
-        environment = dict(os.environ, PORT=str(self.port), REDIS_URL=self.env['REDIS_URL'],
-                           DATABASE_URL='sqlite:///' + os.path.join(self.workdir, 'db.sqlite3'))
-        for variable in ('RUNWORKERS', 'CONN_MAX_AGE', 'TRACE', 'DJANGO_SETTINGS_MODULE', 'MAKEFLAGS', 'MFLAGS'):
+        environment = dict(
+            os.environ,
+            PORT=str(self.port),
+            REDIS_URL=self.env['REDIS_URL'],
+            DATABASE_URL='sqlite:///' + os.path.join(self.workdir, 'db.sqlite3'),
+        )
+        for variable in (
+            'RUNWORKERS',
+            'CONN_MAX_AGE',
+            'TRACE',
+            'DJANGO_SETTINGS_MODULE',
+            'MAKEFLAGS',
+            'MFLAGS',
+        ):
             environment.pop(variable, None)
         environment.update(env or {})
         # Its own session: Ctrl-C in a terminal reaches every process of the
         # foreground group, as the signal below does.
-        self.process = subprocess.Popen(['make', '--no-print-directory', target] +
-                                        ['%s=%s' % item for item in sorted(variables.items())], cwd=ROOT, env=environment,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        universal_newlines=True, start_new_session=True)
+        self.process = subprocess.Popen(
+            ['make', '--no-print-directory', target]
+            + ['%s=%s' % item for item in sorted(variables.items())],
+            cwd=ROOT,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            universal_newlines=True,
+            start_new_session=True,
+        )
         self.lines = []
         self.reader = threading.Thread(target=self.read, daemon=True)
         self.reader.start()
@@ -78,16 +103,28 @@ class MakeRun(object):
         return pids
 
     def runworkers(self):
-        return [pid for pid in self.processes() if os.path.basename(command_line(pid)[0]).startswith('python')
-                and 'runworker' in command_line(pid)]
+        return [
+            pid
+            for pid in self.processes()
+            if os.path.basename(command_line(pid)[0]).startswith('python')
+            and 'runworker' in command_line(pid)
+        ]
 
     def wait_serving(self, timeout):
         """Until the runworker and daphne listen (setting up may come first)."""
-        wait_for(lambda: 'worker - Listening on channels' in self.log() or self.process.poll() is not None,
-                 timeout, 'the runworker to listen', seen=self.log)
+        wait_for(
+            lambda: (
+                'worker - Listening on channels' in self.log() or self.process.poll() is not None
+            ),
+            timeout,
+            'the runworker to listen',
+            seen=self.log,
+        )
         if self.process.poll() is not None:
             raise RuntimeError('make %s exited:\n%s' % (self.target, self.log()))
-        wait_for(lambda: 'Listening on endpoint' in self.log(), 30, 'daphne to listen', seen=self.log)
+        wait_for(
+            lambda: 'Listening on endpoint' in self.log(), 30, 'daphne to listen', seen=self.log
+        )
 
     def two_members_chat(self, text):
         """(label, what the second member heard) after the first said `text`."""
@@ -115,7 +152,12 @@ class MakeRun(object):
         if self.process.poll() is None:
             self.ctrl_c()
         try:
-            wait_for(lambda: not self.alive(), 20, 'every process make run started to stop', seen=self.alive)
+            wait_for(
+                lambda: not self.alive(),
+                20,
+                'every process make run started to stop',
+                seen=self.alive,
+            )
         finally:
             for pid in self.seen:
                 try:

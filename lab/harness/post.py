@@ -5,6 +5,7 @@ over it, running as a legacy stack. Shared by the fidelity check
 (lab/qa/fidelity.py), the legacy tests and the trace's tests; valid Python
 3.5, standard library only.
 """
+
 import contextlib
 import io
 import os
@@ -17,13 +18,17 @@ from lab.harness.stack import ROOT, Stack
 POST = os.path.join(ROOT, 'docs', 'post.md')
 # daphne's and runworker's first lines as the post printed them (section
 # 4.5), where they listen and the layer's class left to fill in.
-DAPHNE_SAID = ('Starting server at tcp:port={port}:interface={interface}, channel layer chat.asgi:channel_layer.',
-               'Using busy-loop synchronous mode on channel layer',
-               'Listening on endpoint tcp:port={port}:interface={interface}')
-RUNWORKER_SAID = ('runworker - Using single-threaded worker.',
-                  'runworker - Running worker against channel layer default ({layer})',
-                  'worker - Listening on channels http.request, websocket.connect, websocket.disconnect, '
-                  'websocket.receive')
+DAPHNE_SAID = (
+    'Starting server at tcp:port={port}:interface={interface}, channel layer chat.asgi:channel_layer.',
+    'Using busy-loop synchronous mode on channel layer',
+    'Listening on endpoint tcp:port={port}:interface={interface}',
+)
+RUNWORKER_SAID = (
+    'runworker - Using single-threaded worker.',
+    'runworker - Running worker against channel layer default ({layer})',
+    'worker - Listening on channels http.request, websocket.connect, websocket.disconnect, '
+    'websocket.receive',
+)
 
 
 def unsaid(log, lines, **fields):
@@ -37,18 +42,23 @@ def read(path):
 
 
 class Snippet(object):
-
     def __init__(self, number, path, fragment, text):
         self.number, self.path, self.fragment, self.text = number, path, fragment, text
 
     @property
     def title(self):
-        return '%d. %s' % (self.number, self.path) + (' (%s)' % self.fragment if self.fragment else '')
+        return '%d. %s' % (self.number, self.path) + (
+            ' (%s)' % self.fragment if self.fragment else ''
+        )
 
 
 def snippets(post=POST):
-    found = re.findall(r'^## (\d+)\. `([^`]+)`(?: \((\w+)\))?\n\n```\w*\n(.*?)^```$', read(post), re.M | re.S)
-    return [Snippet(int(number), path, fragment or None, text) for number, path, fragment, text in found]
+    found = re.findall(
+        r'^## (\d+)\. `([^`]+)`(?: \((\w+)\))?\n\n```\w*\n(.*?)^```$', read(post), re.M | re.S
+    )
+    return [
+        Snippet(int(number), path, fragment or None, text) for number, path, fragment, text in found
+    ]
 
 
 def lay_post_over(destination):

@@ -6,6 +6,7 @@ legacy tests (CPython 3.5/3.6), the black-box suites and the QA drivers
 (current CPython), so it stays valid Python 3.5 and uses only the standard
 library.
 """
+
 import atexit
 import ctypes
 import os
@@ -81,15 +82,27 @@ def wait_for(check, timeout, what, seen=None):
         if check():
             return
         time.sleep(0.1)
-    raise RuntimeError('timed out after %ss waiting for %s%s' % (
-        timeout, what, '; saw instead:\n  %s' % seen() if seen else ''))
+    raise RuntimeError(
+        'timed out after %ss waiting for %s%s'
+        % (timeout, what, '; saw instead:\n  %s' % seen() if seen else '')
+    )
 
 
 def redis_server(port, workdir):
     """A throwaway redis-server on loopback: nothing saved to disk."""
-    return [shutil.which('redis-server') or '/usr/bin/redis-server',
-            '--port', str(port), '--bind', '127.0.0.1',
-            '--save', '', '--appendonly', 'no', '--dir', workdir]
+    return [
+        shutil.which('redis-server') or '/usr/bin/redis-server',
+        '--port',
+        str(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        workdir,
+    ]
 
 
 def process_children():
@@ -140,8 +153,14 @@ class Process(object):
         self.name = name
         self.log_path = os.path.join(logdir, name + '.log')
         self.log = open(self.log_path, 'ab')
-        self.popen = subprocess.Popen(argv, cwd=cwd, env=env, stdout=self.log,
-                                      stderr=subprocess.STDOUT, preexec_fn=own_group_dying_with_parent)
+        self.popen = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=own_group_dying_with_parent,
+        )
 
     def alive(self):
         return self.popen.poll() is None
@@ -184,7 +203,9 @@ class Stack(object):
     The working folder (database, logs) is removed on stop unless given.
     """
 
-    def __init__(self, kind, workers=1, env=None, workdir=None, asgi=None, proxy=False, root=None, daphnes=1):
+    def __init__(
+        self, kind, workers=1, env=None, workdir=None, asgi=None, proxy=False, root=None, daphnes=1
+    ):
         self.config = dict(STACKS[kind], cwd=root) if root else STACKS[kind]
         self.kind = kind
         self.asgi = asgi
@@ -203,13 +224,15 @@ class Stack(object):
             self.ws_url = 'wss://127.0.0.1:%d' % self.proxy_port
         self.database = os.path.join(self.workdir, 'db.sqlite3')
         self.env = dict(os.environ)
-        self.env.update({
-            'PYTHONUNBUFFERED': '1',
-            'REDIS_URL': 'redis://127.0.0.1:%d' % self.redis_port,
-            'DATABASE_URL': 'sqlite:///' + self.database,
-            'STATIC_ROOT': os.path.join(self.workdir, 'static'),
-            'PATH': os.path.join(self.config['venv'], 'bin') + os.pathsep + os.environ['PATH'],
-        })
+        self.env.update(
+            {
+                'PYTHONUNBUFFERED': '1',
+                'REDIS_URL': 'redis://127.0.0.1:%d' % self.redis_port,
+                'DATABASE_URL': 'sqlite:///' + self.database,
+                'STATIC_ROOT': os.path.join(self.workdir, 'static'),
+                'PATH': os.path.join(self.config['venv'], 'bin') + os.pathsep + os.environ['PATH'],
+            }
+        )
         self.env.update(env or {})
         self.redis = None
         self.daphnes = []
@@ -245,7 +268,9 @@ class Stack(object):
 
     def spawn(self, name, argv):
         self.serial += 1
-        return Process('%s-%d' % (name, self.serial), argv, self.config['cwd'], self.env, self.workdir)
+        return Process(
+            '%s-%d' % (name, self.serial), argv, self.config['cwd'], self.env, self.workdir
+        )
 
     def start_redis(self):
         self.redis = self.spawn('redis', redis_server(self.redis_port, self.workdir))
@@ -261,9 +286,13 @@ class Stack(object):
         wait_for(lambda: self.daphne_listening(daphne, port), 30, 'daphne on port %d' % port)
 
     def start_proxy(self):
-        env = dict(self.env, PROXY_PORT=str(self.proxy_port), BIND='127.0.0.1',
-                   UPSTREAM=' '.join('127.0.0.1:%d' % port for port in self.ports),
-                   PROXY_DIR=os.path.join(self.workdir, 'proxy'))
+        env = dict(
+            self.env,
+            PROXY_PORT=str(self.proxy_port),
+            BIND='127.0.0.1',
+            UPSTREAM=' '.join('127.0.0.1:%d' % port for port in self.ports),
+            PROXY_DIR=os.path.join(self.workdir, 'proxy'),
+        )
         self.proxy = Process('proxy', [os.path.join(ROOT, 'ops', 'proxy')], ROOT, env, self.workdir)
         wait_for(lambda: port_open(self.proxy_port) or not self.proxy.alive(), 15, 'nginx')
         if not self.proxy.alive():
@@ -288,8 +317,11 @@ class Stack(object):
     def start_worker(self):
         worker = self.spawn('worker', self.argv(self.config['worker']))
         self.workers.append(worker)
-        wait_for(lambda: 'Listening on channels' in worker.output() or not worker.alive(),
-                 30, 'runworker')
+        wait_for(
+            lambda: 'Listening on channels' in worker.output() or not worker.alive(),
+            30,
+            'runworker',
+        )
         if not worker.alive():
             raise RuntimeError('runworker exited:\n' + worker.output())
         return worker

@@ -3,6 +3,7 @@
 chat message through it: shared by the trace's tests, its diagram
 (lab/tracing/diagram.py) and the benchmark's traced systems.
 """
+
 import os
 import signal
 import subprocess
@@ -25,7 +26,15 @@ PYTHON = os.path.join(ROOT, 'var', 'venv-trace', 'bin', 'python')
 
 def command(stack, *options):
     """`python -m lab.tracing` for a stack that lab/harness/stack.py started."""
-    return [PYTHON, '-m', 'lab.tracing', '--stack', stack.kind, '--redis', stack.env['REDIS_URL']] + list(options)
+    return [
+        PYTHON,
+        '-m',
+        'lab.tracing',
+        '--stack',
+        stack.kind,
+        '--redis',
+        stack.env['REDIS_URL'],
+    ] + list(options)
 
 
 class Trace(object):
@@ -33,8 +42,13 @@ class Trace(object):
 
     def __init__(self, stack, *options):
         self.lines = []
-        self.process = subprocess.Popen(command(stack, *options), cwd=ROOT, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, universal_newlines=True)
+        self.process = subprocess.Popen(
+            command(stack, *options),
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            universal_newlines=True,
+        )
         self.reader = threading.Thread(target=self.read, daemon=True)
         self.reader.start()
         wait_for(lambda: self.lines, 15, 'the trace to start')
@@ -57,8 +71,12 @@ def chat(stack, trace, delivered):
     alice, bob = join(stack, label), join(stack, label)
     say(alice, 'alice', 'hello, trace')
     assert frames(alice, 1) and frames(bob, 1)
-    wait_for(lambda: sum(delivered in line for line in trace.lines) >= 2, 15, 'two deliveries in the trace',
-             seen=lambda: '\n  '.join(trace.lines))
+    wait_for(
+        lambda: sum(delivered in line for line in trace.lines) >= 2,
+        15,
+        'two deliveries in the trace',
+        seen=lambda: '\n  '.join(trace.lines),
+    )
     alice.close()
     bob.close()
     return label, trace.stop()

@@ -19,6 +19,7 @@ crashes or times out, no report): failed cases are findings, not errors.
     python -m lab.qa.conformance [legacy] [modern]       (from the repository root)
     CONFORMANCE_CASES='1.*,9.*' CONFORMANCE_TIMEOUT=900 python -m lab.qa.conformance
 """
+
 import json
 import os
 import re
@@ -71,8 +72,9 @@ def fuzz(name):
     shutil.rmtree(outdir, ignore_errors=True)
     os.makedirs(os.path.join(outdir, 'stack'))
     try:
-        stack = Stack(name, env=conf['env'], asgi=conf['asgi'],
-                      workdir=os.path.join(outdir, 'stack'))
+        stack = Stack(
+            name, env=conf['env'], asgi=conf['asgi'], workdir=os.path.join(outdir, 'stack')
+        )
     except Exception as error:
         raise HarnessError('%s stack did not start: %s' % (name, error))
     with stack:
@@ -86,20 +88,27 @@ def fuzz(name):
         spec_path = os.path.join(outdir, 'fuzzingclient.json')
         with open(spec_path, 'w', encoding='utf-8') as spec_file:
             json.dump(spec, spec_file, indent=2)
-        print('%s: fuzzing %s (cases %s)' % (name, spec['servers'][0]['url'], ','.join(CASES)),
-              flush=True)
+        print(
+            '%s: fuzzing %s (cases %s)' % (name, spec['servers'][0]['url'], ','.join(CASES)),
+            flush=True,
+        )
         started = time.time()
         with open(os.path.join(outdir, 'wstest.log'), 'wb') as log:
-            wstest = subprocess.Popen([WSTEST, '-m', 'fuzzingclient', '-s', spec_path],
-                                      cwd=outdir, stdout=log, stderr=subprocess.STDOUT,
-                                      start_new_session=True)
+            wstest = subprocess.Popen(
+                [WSTEST, '-m', 'fuzzingclient', '-s', spec_path],
+                cwd=outdir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
             try:
                 code = wstest.wait(TIMEOUT)
             except subprocess.TimeoutExpired:
                 os.killpg(wstest.pid, signal.SIGKILL)
                 wstest.wait()
-                raise HarnessError('%s: wstest still running after %ss (see %s)'
-                                   % (name, TIMEOUT, log.name))
+                raise HarnessError(
+                    '%s: wstest still running after %ss (see %s)' % (name, TIMEOUT, log.name)
+                )
         seconds = time.time() - started
         if code != 0:
             raise HarnessError('%s: wstest exited %s (see %s/wstest.log)' % (name, code, outdir))
@@ -134,28 +143,47 @@ def report(runs):
     for results in runs.values():
         extra.update(r['behavior'] for r in results[1].values() if r['behavior'] not in OUTCOMES)
     for outcome in OUTCOMES + sorted(extra):
-        lines.append('%-22s' % outcome + ''.join(
-            '%10d' % sum(r['behavior'] == outcome for r in runs[name][1].values())
-            for name in names))
+        lines.append(
+            '%-22s' % outcome
+            + ''.join(
+                '%10d' % sum(r['behavior'] == outcome for r in runs[name][1].values())
+                for name in names
+            )
+        )
     lines.append('%-22s' % 'cases' + ''.join('%10d' % len(runs[n][1]) for n in names))
-    lines.append('%-22s' % 'close not OK' + ''.join(
-        '%10d' % sum(r['behaviorClose'] not in ('OK', 'INFORMATIONAL') for r in runs[n][1].values())
-        for n in names))
+    lines.append(
+        '%-22s' % 'close not OK'
+        + ''.join(
+            '%10d'
+            % sum(r['behaviorClose'] not in ('OK', 'INFORMATIONAL') for r in runs[n][1].values())
+            for n in names
+        )
+    )
     lines.append('%-22s' % 'seconds' + ''.join('%10.0f' % runs[n][0] for n in names))
     for name in names:
         results = runs[name][1]
-        bad = [c for c in sorted(results, key=case_key)
-               if results[c]['behavior'] == 'FAILED'
-               or results[c]['behaviorClose'] not in ('OK', 'INFORMATIONAL')]
+        bad = [
+            c
+            for c in sorted(results, key=case_key)
+            if results[c]['behavior'] == 'FAILED'
+            or results[c]['behaviorClose'] not in ('OK', 'INFORMATIONAL')
+        ]
         lines.append('')
         lines.append('%s: %d case(s) FAILED or closed wrongly' % (name, len(bad)))
         for case_id in bad:
             r = results[case_id]
-            lines.append('  %s [%s, close %s] %s' % (case_id, r['behavior'], r['behaviorClose'],
-                                                     one_line(r['description'])[:100]))
+            lines.append(
+                '  %s [%s, close %s] %s'
+                % (case_id, r['behavior'], r['behaviorClose'], one_line(r['description'])[:100])
+            )
             lines.append('      result: %s' % one_line(r['result']))
-            lines.append('      expected %s, received %s' % (
-                one_line(json.dumps(r['expected']))[:120], one_line(json.dumps(r['received']))[:120]))
+            lines.append(
+                '      expected %s, received %s'
+                % (
+                    one_line(json.dumps(r['expected']))[:120],
+                    one_line(json.dumps(r['received']))[:120],
+                )
+            )
             if r['behaviorClose'] not in ('OK', 'INFORMATIONAL'):
                 lines.append('      resultClose: %s' % one_line(r['resultClose']))
     return '\n'.join(lines)
@@ -166,12 +194,14 @@ def write_page(text):
     run), as the page the docs quote."""
     kept = '\n'.join(line for line in text.splitlines() if not line.startswith('seconds'))
     with open(PAGE, 'w', encoding='utf-8') as page:
-        page.write('# WebSocket conformance: the last run\n\n'
-                   'Written by `make conformance` (lab/qa/conformance.py), which `make test` runs: '
-                   'the Autobahn|Testsuite fuzzing client against the echo endpoint of each stack, '
-                   'cases %s. Cases per outcome, then each case that failed or closed wrongly, '
-                   'with its reason ([conformance.md](../conformance.md) says why).\n\n'
-                   '```\n%s\n```\n' % (', '.join(CASES), kept))
+        page.write(
+            '# WebSocket conformance: the last run\n\n'
+            'Written by `make conformance` (lab/qa/conformance.py), which `make test` runs: '
+            'the Autobahn|Testsuite fuzzing client against the echo endpoint of each stack, '
+            'cases %s. Cases per outcome, then each case that failed or closed wrongly, '
+            'with its reason ([conformance.md](../conformance.md) says why).\n\n'
+            '```\n%s\n```\n' % (', '.join(CASES), kept)
+        )
 
 
 def main(argv):

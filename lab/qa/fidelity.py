@@ -13,6 +13,7 @@ not compared: the post's page lost them.
 
 Valid Python 3.5, standard library only: the legacy tests use it too.
 """
+
 import difflib
 import io
 import os
@@ -24,7 +25,9 @@ from lab.harness.post import ROOT, read, snippets
 LEDGER = os.path.join(ROOT, 'docs', 'deviations.md')
 REPORT = os.path.join(ROOT, 'docs', 'generated', 'fidelity.md')
 # The post itself, where the project's shared folder lies beside it.
-POST_TEXT = os.path.join(os.path.dirname(ROOT), 'shared', 'tutorial', 'channels-chat-tutorial.ko.txt')
+POST_TEXT = os.path.join(
+    os.path.dirname(ROOT), 'shared', 'tutorial', 'channels-chat-tutorial.ko.txt'
+)
 COMMENT = re.compile(r'^\s*(#|//|\{#|<!--)')
 
 
@@ -34,7 +37,9 @@ def flattened(text):
 
 def posts_blocks(post_text=POST_TEXT):
     """The post's code blocks as its page shows them, flattened."""
-    return [flattened(code) for code in re.findall(r'^[\d ]+ \| (.*) \| cs \|$', read(post_text), re.M)]
+    return [
+        flattened(code) for code in re.findall(r'^[\d ]+ \| (.*) \| cs \|$', read(post_text), re.M)
+    ]
 
 
 def replica_lines(snippet):
@@ -49,13 +54,13 @@ def replica_lines(snippet):
     start = lines.index(first)
     end = next(n for n in range(start + 1, len(lines)) if lines[n] == last)
     name = first.split('=')[0].strip()
-    kept = lines[start:end + 1]
+    kept = lines[start : end + 1]
     for n in range(end + 1, len(lines)):
         if lines[n].startswith(name + '['):
             above = n
             while COMMENT.match(lines[above - 1]):
                 above -= 1
-            kept.extend(lines[above:n + 1])
+            kept.extend(lines[above : n + 1])
     return kept
 
 
@@ -68,9 +73,12 @@ def ledger_ids(lines):
 
 
 class Hunk(object):
-
     def __init__(self, post, replica, ids):
-        self.post, self.replica, self.ids = post, replica, sorted(ids, key=lambda i: (i[0], int(i[1:])))
+        self.post, self.replica, self.ids = (
+            post,
+            replica,
+            sorted(ids, key=lambda i: (i[0], int(i[1:]))),
+        )
 
     def diff(self):
         return ['-' + line for line in self.post] + ['+' + line for line in self.replica]
@@ -80,8 +88,12 @@ def hunks(snippet):
     post = [line for line in snippet.text.splitlines() if line.strip()]
     lines = replica_lines(snippet)
     numbered = [(n, line) for n, line in enumerate(lines) if line.strip()]
-    matcher = difflib.SequenceMatcher(None, [line.strip() for line in post],
-                                      [line.strip() for _, line in numbered], autojunk=False)
+    matcher = difflib.SequenceMatcher(
+        None,
+        [line.strip() for line in post],
+        [line.strip() for _, line in numbered],
+        autojunk=False,
+    )
     found = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == 'equal':
@@ -105,11 +117,15 @@ def report():
     """(Markdown report, titles of unledgered hunks, blocks unlike the post's page)."""
     known = known_ids()
     blocks = posts_blocks() if os.path.exists(POST_TEXT) else None
-    out = ['# The post against the replica', '',
-           'Written by `make fidelity` (lab/qa/fidelity.py) from [post.md](../post.md), the post\'s',
-           'thirteen code blocks, and the files that hold them. `-` is the post, `+` the replica;',
-           'blank lines and indentation are not compared. Every hunk names its entry in the',
-           '[ledger](../deviations.md).', '']
+    out = [
+        '# The post against the replica',
+        '',
+        "Written by `make fidelity` (lab/qa/fidelity.py) from [post.md](../post.md), the post's",
+        'thirteen code blocks, and the files that hold them. `-` is the post, `+` the replica;',
+        'blank lines and indentation are not compared. Every hunk names its entry in the',
+        '[ledger](../deviations.md).',
+        '',
+    ]
     unledgered, unlike = [], []
     for snippet in snippets():
         if blocks is not None and flattened(snippet.text) not in blocks:

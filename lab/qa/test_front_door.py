@@ -5,6 +5,7 @@ the generated ones in docs/generated/ and the comparison's explanations
 The front door reads in the promised order and length, and nothing a page
 names is missing (a make target, a file or folder of the project, a link).
 """
+
 import glob
 import json
 import os
@@ -42,10 +43,13 @@ def named_paths(text):
     suffix: those whose first part is (or was) a top-level entry."""
     known = top_level() | FORMER
     bare = r'(?<![\w/.:-])((?:%s)/[\w./*-]*\.(?:md|py|json|txt|png|svg|yml|ini))' % '|'.join(
-        re.escape(entry) for entry in sorted(known))
+        re.escape(entry) for entry in sorted(known)
+    )
     for token in re.findall(r'`([^`\s]+)`', text) + re.findall(bare, text):
         path = token.split('::')[0].rstrip('/.,')
-        if re.match(r'^[\w.-]+(/[\w.*-]+)*$', path) and (path.split('/')[0] in known or path.startswith('requirements-')):
+        if re.match(r'^[\w.-]+(/[\w.*-]+)*$', path) and (
+            path.split('/')[0] in known or path.startswith('requirements-')
+        ):
             yield path
 
 
@@ -59,7 +63,9 @@ def links(text):
 def explanations():
     """The comparison's explanations, as the page they are rendered into
     shows them."""
-    with open(os.path.join(ROOT, 'lab', 'blackbox', 'explanations.json'), encoding='utf-8') as handle:
+    with open(
+        os.path.join(ROOT, 'lab', 'blackbox', 'explanations.json'), encoding='utf-8'
+    ) as handle:
         return '\n'.join(json.load(handle).values())
 
 
@@ -70,22 +76,32 @@ def page_id(path):
 def test_the_readme_is_a_front_door_in_the_promised_order():
     lines = read(README).splitlines()
     assert len(lines) <= 200
-    terminals = [n for n, line in enumerate(lines) if line in (
-        'daphne -b 0.0.0.0 -p 8001 chat.asgi:channel_layer', 'python manage.py runworker')]
+    terminals = [
+        n
+        for n, line in enumerate(lines)
+        if line
+        in ('daphne -b 0.0.0.0 -p 8001 chat.asgi:channel_layer', 'python manage.py runworker')
+    ]
     assert len(terminals) == 2 and max(terminals) < 80, terminals
     headings = [line[3:] for line in lines if line.startswith('## ')]
-    assert headings == ['Two commands', 'The two terminals, as the post ran them', 'The post, step by step',
-                        'The modern port', 'Going further']
+    assert headings == [
+        'Two commands',
+        'The two terminals, as the post ran them',
+        'The post, step by step',
+        'The modern port',
+        'Going further',
+    ]
     assert any('docs/generated/screenshot-room.png' in line for line in lines[:20])
 
 
 def test_going_further_links_one_page_per_topic_each_once():
     text = read(README)
-    further = text[text.index('## Going further'):]
+    further = text[text.index('## Going further') :]
     links = re.findall(r'^- \[[^]]+\]\((docs/[\w-]+\.md)\)', further, re.M)
     assert len(links) == len(set(links)) == len(further.strip().splitlines()) - 2
     assert sorted(os.path.join(ROOT, link) for link in links) == [
-        page for page in HAND_WRITTEN if os.path.basename(page) != 'post.md']
+        page for page in HAND_WRITTEN if os.path.basename(page) != 'post.md'
+    ]
 
 
 @pytest.mark.parametrize('page', [README] + HAND_WRITTEN, ids=page_id)
@@ -98,8 +114,11 @@ def test_every_make_target_a_page_names_exists(page):
 def missing(text, folder):
     """What a text shown in `folder` names that does not exist: project
     paths from the root (or the folder), links from the folder."""
-    gone = [path for path in named_paths(text)
-            if not glob.glob(os.path.join(ROOT, path)) and not glob.glob(os.path.join(folder, path))]
+    gone = [
+        path
+        for path in named_paths(text)
+        if not glob.glob(os.path.join(ROOT, path)) and not glob.glob(os.path.join(folder, path))
+    ]
     gone += [link for link in links(text) if not os.path.exists(os.path.join(folder, link))]
     return sorted(set(gone))
 
@@ -121,13 +140,18 @@ def committed_pages(text):
 
 @pytest.mark.parametrize('page', [README] + HAND_WRITTEN, ids=page_id)
 def test_every_earlier_run_a_page_quotes_is_a_committed_page(page):
-    shallow = subprocess.check_output(['git', 'rev-parse', '--is-shallow-repository'], cwd=ROOT,
-                                      universal_newlines=True).strip()
+    shallow = subprocess.check_output(
+        ['git', 'rev-parse', '--is-shallow-repository'], cwd=ROOT, universal_newlines=True
+    ).strip()
     if shallow == 'true':
         pytest.skip('a shallow clone holds no earlier commits')
-    gone = [(commit, path) for commit, path in committed_pages(read(page))
-            if subprocess.run(['git', 'cat-file', '-e', '%s:%s' % (commit, path)], cwd=ROOT,
-                              stderr=subprocess.DEVNULL).returncode]
+    gone = [
+        (commit, path)
+        for commit, path in committed_pages(read(page))
+        if subprocess.run(
+            ['git', 'cat-file', '-e', '%s:%s' % (commit, path)], cwd=ROOT, stderr=subprocess.DEVNULL
+        ).returncode
+    ]
     assert gone == []
 
 
@@ -146,10 +170,17 @@ def test_a_hand_written_page_is_not_a_generated_one(page):
 def test_the_check_can_fail():
     # A page naming a removed target, a former folder, a missing file, a
     # dead link and a bare path that is gone, beside ones that exist.
-    page = ('`make setup`, `harness/stack.py`, `lab/nothing.py`, [gone](docs/gone.md), `chat/models.py`, '
-            '[here](../setup.md), measured (docs/benchmarks.md), [fine](benchmarks.md), /chat/room-1/')
+    page = (
+        '`make setup`, `harness/stack.py`, `lab/nothing.py`, [gone](docs/gone.md), `chat/models.py`, '
+        '[here](../setup.md), measured (docs/benchmarks.md), [fine](benchmarks.md), /chat/room-1/'
+    )
     assert set(re.findall(r'`make ([a-z][a-z0-9-]*)', page)) - targets() == {'setup'}
     assert missing(page, os.path.join(ROOT, 'docs', 'generated')) == [
-        'docs/benchmarks.md', 'docs/gone.md', 'harness/stack.py', 'lab/nothing.py']
-    assert committed_pages('as `git show 59db522:docs/benchmarks.md` and `git show\n  0000000:docs/x.md`') == [
-        ('59db522', 'docs/benchmarks.md'), ('0000000', 'docs/x.md')]
+        'docs/benchmarks.md',
+        'docs/gone.md',
+        'harness/stack.py',
+        'lab/nothing.py',
+    ]
+    assert committed_pages(
+        'as `git show 59db522:docs/benchmarks.md` and `git show\n  0000000:docs/x.md`'
+    ) == [('59db522', 'docs/benchmarks.md'), ('0000000', 'docs/x.md')]

@@ -2,6 +2,7 @@
 The house's shape: the root shows the post's layout, the post's package
 holds the post, tools depend one way, and the Makefile tells its targets.
 """
+
 import ast
 import glob
 import os
@@ -12,8 +13,17 @@ import sys
 from lab.harness.make import make
 from lab.harness.stack import ROOT
 
-POSTS_NINE = {'manage.py', 'vikander', 'chat', 'templates', 'static', 'tests', 'requirements-legacy.txt',
-              'Dockerfile', 'README.md'}
+POSTS_NINE = {
+    'manage.py',
+    'vikander',
+    'chat',
+    'templates',
+    'static',
+    'tests',
+    'requirements-legacy.txt',
+    'Dockerfile',
+    'README.md',
+}
 
 
 def tracked():
@@ -45,28 +55,41 @@ def test_the_root_is_the_posts_layout_and_a_few_doors():
 
 
 def test_no_test_module_imports_another():
-    tests = {os.path.splitext(os.path.basename(path))[0] for path in python_files()
-             if os.path.basename(path).startswith('test_')}
+    tests = {
+        os.path.splitext(os.path.basename(path))[0]
+        for path in python_files()
+        if os.path.basename(path).startswith('test_')
+    }
     importing = {}
     for path in python_files():
-        found = {name for name in imported(path) if name.split('.')[-1] in tests or
-                 any(part in tests for part in name.split('.')[:-1])}
+        found = {
+            name
+            for name in imported(path)
+            if name.split('.')[-1] in tests or any(part in tests for part in name.split('.')[:-1])
+        }
         if found:
             importing[path] = sorted(found)
     assert importing == {}
 
 
 def test_the_posts_package_holds_no_tool_code():
-    for path in glob.glob(os.path.join(ROOT, 'vikander', '*.py')) + glob.glob(os.path.join(ROOT, 'chat', '*.py')):
+    for path in glob.glob(os.path.join(ROOT, 'vikander', '*.py')) + glob.glob(
+        os.path.join(ROOT, 'chat', '*.py')
+    ):
         with open(path, encoding='utf-8') as source:
             text = source.read()
         assert not re.search(r'trace|teller|shard|bench', text, re.I), path
-        assert not any(name.startswith(('lab', 'ops')) for name in imported(os.path.relpath(path, ROOT))), path
+        assert not any(
+            name.startswith(('lab', 'ops')) for name in imported(os.path.relpath(path, ROOT))
+        ), path
 
 
 def test_the_app_imports_no_tool_and_the_harness_no_suite():
-    layers = {'vikander': ('lab', 'ops'), 'chat': ('lab', 'ops'),
-              'lab/harness': ('lab.blackbox', 'lab.bench', 'lab.tracing', 'lab.qa', 'lab.variants')}
+    layers = {
+        'vikander': ('lab', 'ops'),
+        'chat': ('lab', 'ops'),
+        'lab/harness': ('lab.blackbox', 'lab.bench', 'lab.tracing', 'lab.qa', 'lab.variants'),
+    }
     for path in python_files():
         for folder, forbidden in layers.items():
             if path.startswith(folder + '/'):
@@ -76,7 +99,11 @@ def test_the_app_imports_no_tool_and_the_harness_no_suite():
 def test_what_the_legacy_interpreter_runs_is_in_the_python_35_set():
     # Every lab module the legacy tests import lies in a folder `make
     # check-py35` checks whole.
-    py35 = re.search(r'^PY35 := (.*)$', open(os.path.join(ROOT, 'Makefile')).read(), re.M).group(1).split()
+    py35 = (
+        re.search(r'^PY35 := (.*)$', open(os.path.join(ROOT, 'Makefile')).read(), re.M)
+        .group(1)
+        .split()
+    )
     for path in python_files():
         if path.startswith('tests/'):
             for name in imported(path):
@@ -89,7 +116,9 @@ def test_what_the_legacy_interpreter_runs_is_in_the_python_35_set():
 def test_make_help_names_every_target_with_one_line():
     with open(os.path.join(ROOT, 'Makefile')) as makefile:
         defined = set(re.findall(r'^([a-z][a-z0-9-]*):(?!=)', makefile.read(), re.M))
-    shown = subprocess.check_output(['make', '--no-print-directory', 'help'], cwd=ROOT, universal_newlines=True)
+    shown = subprocess.check_output(
+        ['make', '--no-print-directory', 'help'], cwd=ROOT, universal_newlines=True
+    )
     lines = dict(line.split(None, 2)[1:] for line in shown.splitlines())
     assert set(lines) == defined
     assert all(len(text) > 10 for text in lines.values())
@@ -100,14 +129,27 @@ def configured_hosts():
     read at test time from pip (its settings and its default index), apt
     and npm, so that this test names none of them itself."""
     from pip._internal.models.index import PyPI
+
     hosts = {PyPI.netloc, PyPI.file_storage_domain}
-    pip_settings = subprocess.run([sys.executable, '-m', 'pip', 'config', 'list'], stdout=subprocess.PIPE,
-                                  universal_newlines=True).stdout
-    apt_sources = ''.join(open(path, encoding='utf-8', errors='replace').read() for path in
-                          glob.glob('/etc/apt/sources.list') + glob.glob('/etc/apt/sources.list.d/*'))
-    npm = subprocess.run('npm config get registry', shell=True, stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL, universal_newlines=True).stdout
-    configured = re.findall(r'[a-z][a-z0-9+.-]*://(?:[^@/\s]*@)?([^/:\s\'"]+)', pip_settings + apt_sources + npm)
+    pip_settings = subprocess.run(
+        [sys.executable, '-m', 'pip', 'config', 'list'],
+        stdout=subprocess.PIPE,
+        universal_newlines=True,
+    ).stdout
+    apt_sources = ''.join(
+        open(path, encoding='utf-8', errors='replace').read()
+        for path in glob.glob('/etc/apt/sources.list') + glob.glob('/etc/apt/sources.list.d/*')
+    )
+    npm = subprocess.run(
+        'npm config get registry',
+        shell=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        universal_newlines=True,
+    ).stdout
+    configured = re.findall(
+        r'[a-z][a-z0-9+.-]*://(?:[^@/\s]*@)?([^/:\s\'"]+)', pip_settings + apt_sources + npm
+    )
     # Names only: an address (127.0.0.1) is no registry's name, and is everywhere.
     return hosts | {host for host in configured if re.search(r'[a-z]', host) and '.' in host}
 
@@ -128,8 +170,14 @@ def test_make_test_runs_one_file_and_test_in_the_virtualenv_its_path_needs():
     status, legacy = make('-s', 'test', 'TEST_ARGS=tests/test_models.py -k unicode -v')
     # The legacy virtualenv: CPython 3.5 or 3.6, and its pytest.
     assert status == 0 and re.search(r'Python 3\.[56]\.\d+, pytest-6\.1\.2', legacy), legacy
-    assert re.search(r'^tests/test_models\.py::\w+::test_unicode_methods_are_not_used_by_python3 PASSED', legacy,
-                     re.M) and '1 passed' in legacy, legacy
+    assert (
+        re.search(
+            r'^tests/test_models\.py::\w+::test_unicode_methods_are_not_used_by_python3 PASSED',
+            legacy,
+            re.M,
+        )
+        and '1 passed' in legacy
+    ), legacy
     status, tools = make('-s', 'test', 'TEST_ARGS=lab/qa/test_front_door.py -k the_readme_is')
     assert status == 0 and '1 passed' in tools, tools
     status, nowhere = make('-s', 'test', 'TEST_ARGS=nowhere -k x')

@@ -4,6 +4,7 @@ entry's marker stands in the files it names, and every package the legacy
 virtualenv pins is either one the post's pip logs show or one a package
 entry names, its pin carrying that entry's marker.
 """
+
 import os
 import re
 
@@ -12,7 +13,11 @@ import pytest
 from lab.harness.stack import ROOT
 
 LEDGER = os.path.join(ROOT, 'docs', 'deviations.md')
-REQUIREMENTS = ['requirements-legacy.txt', 'requirements/legacy-tests.txt', 'requirements/bootstrap.txt']
+REQUIREMENTS = [
+    'requirements-legacy.txt',
+    'requirements/legacy-tests.txt',
+    'requirements/bootstrap.txt',
+]
 
 
 def read(path):
@@ -34,8 +39,11 @@ def where(text):
     places = {}
     for entry, cells in rows(text):
         if not entry.startswith('P') and 'withdrawn' not in cells[3]:
-            places[entry] = [token for token in re.findall(r'`([^`]+)`', cells[1])
-                             if os.path.isfile(os.path.join(ROOT, token))]
+            places[entry] = [
+                token
+                for token in re.findall(r'`([^`]+)`', cells[1])
+                if os.path.isfile(os.path.join(ROOT, token))
+            ]
     return places
 
 
@@ -46,7 +54,7 @@ def normal(name):
 def post_installed(text):
     """The packages the post's pip logs show: the ledger's first paragraph
     under "Packages" quotes them."""
-    section = text[text.index('## Packages'):text.index('| # |', text.index('## Packages'))]
+    section = text[text.index('## Packages') : text.index('| # |', text.index('## Packages'))]
     names = set()
     for token in re.findall(r'`([^`]+)`', section):
         for word in token.split():
@@ -65,7 +73,9 @@ def pins():
                 yield path, normal(match.group(1)), marker.group(1) if marker else None
 
 
-@pytest.mark.parametrize('entry', sorted(where(read('docs/deviations.md')), key=lambda e: (e[0], int(e[1:]))))
+@pytest.mark.parametrize(
+    'entry', sorted(where(read('docs/deviations.md')), key=lambda e: (e[0], int(e[1:])))
+)
 def test_each_code_entry_is_marked_in_the_files_it_names(entry):
     files = where(read('docs/deviations.md'))[entry]
     assert files, '%s names no file of the tree' % entry
@@ -82,7 +92,7 @@ def test_every_legacy_pin_is_the_posts_or_a_marked_ledger_entry():
     for path, package, marker in pins():
         if marker is None:
             if package not in seen:
-                wrong.append('%s: %s is not the post\'s and names no ledger entry' % (path, package))
+                wrong.append("%s: %s is not the post's and names no ledger entry" % (path, package))
         elif marker not in entries or package not in normal(' '.join(entries[marker])):
             wrong.append('%s: %s names %s, which does not name it' % (path, package, marker))
     assert wrong == []

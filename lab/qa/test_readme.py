@@ -7,6 +7,7 @@ runs in a network namespace of its own, where the post's `-b 0.0.0.0` and
 port 8001 reach only the namespace's loopback. Two members chat through
 each, and daphne and the runworker print what the README shows.
 """
+
 import os
 import re
 import shutil
@@ -19,10 +20,13 @@ import pytest
 from lab.harness.stack import ROOT, wait_for
 
 # A terminal's shell: what a newcomer's login has, nothing of this test's.
-SHELL_ENV = {'PATH': '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME': os.path.expanduser('~'),
-             'LANG': 'C.UTF-8'}
+SHELL_ENV = {
+    'PATH': '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    'HOME': os.path.expanduser('~'),
+    'LANG': 'C.UTF-8',
+}
 # Two members join a room on the namespace's port 8001; one speaks.
-CHAT = r'''
+CHAT = r"""
 import json, sys
 from lab.harness.client import fresh_label, frames, join, say
 class Served: url, ws_url = 'http://127.0.0.1:8001', 'ws://127.0.0.1:8001'
@@ -30,7 +34,7 @@ label = fresh_label('readme')
 alice, bob = join(Served, label), join(Served, label)
 say(alice, 'alice', sys.argv[1])
 print(json.dumps([frame['message'] for frame in frames(bob, 1)]))
-'''
+"""
 
 
 def read(path):
@@ -41,7 +45,7 @@ def read(path):
 def shell_block(text, heading):
     """The first ```sh block under a heading (a line starting with it)."""
     text = '\n' + text
-    section = text[text.index('\n' + heading):]
+    section = text[text.index('\n' + heading) :]
     return re.search(r'```sh\n(.*?)```', section, re.S).group(1)
 
 
@@ -81,24 +85,41 @@ class Namespace(object):
         return ['ip', 'netns', 'exec', self.name] + list(argv)
 
     def run(self, *argv, **options):
-        return subprocess.run(self.argv(*argv), check=True, stdout=subprocess.PIPE, universal_newlines=True,
-                              **options).stdout
+        return subprocess.run(
+            self.argv(*argv), check=True, stdout=subprocess.PIPE, universal_newlines=True, **options
+        ).stdout
 
     def terminal(self, lines, cwd):
         """The lines in a shell of their own, as typed in a new terminal."""
         log = tempfile.TemporaryFile(mode='w+')
-        process = subprocess.Popen(self.argv('bash', '-c', 'set -e\n' + '\n'.join(lines)), cwd=cwd,
-                                   env=SHELL_ENV, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            self.argv('bash', '-c', 'set -e\n' + '\n'.join(lines)),
+            cwd=cwd,
+            env=SHELL_ENV,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.terminals.append(process)
 
         def printed():
             log.seek(0)
-            return log.read() + ('' if process.poll() is None else '\n[the terminal\'s shell exited]')
+            return log.read() + (
+                '' if process.poll() is None else "\n[the terminal's shell exited]"
+            )
+
         return printed
 
     def chat(self, text):
-        said = self.run(os.path.join(ROOT, 'var', 'venv-tools', 'bin', 'python'), '-c', CHAT, text, cwd=ROOT,
-                        env=dict(SHELL_ENV, PYTHONPATH=ROOT), timeout=60)
+        said = self.run(
+            os.path.join(ROOT, 'var', 'venv-tools', 'bin', 'python'),
+            '-c',
+            CHAT,
+            text,
+            cwd=ROOT,
+            env=dict(SHELL_ENV, PYTHONPATH=ROOT),
+            timeout=60,
+        )
         return said.strip()
 
     def ctrl_c(self):
@@ -143,8 +164,14 @@ def namespace():
 def type_in(lines, cwd):
     """Lines typed on this machine's shell (they install: the network)."""
     for line in lines:
-        done = subprocess.run(['bash', '-c', line], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              universal_newlines=True, timeout=900)
+        done = subprocess.run(
+            ['bash', '-c', line],
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            universal_newlines=True,
+            timeout=900,
+        )
         assert done.returncode == 0, '%s:\n%s' % (line, done.stdout[-3000:])
 
 
@@ -155,7 +182,9 @@ def serve_and_chat(namespace, redis, daphne, runworker, cwd):
     web = namespace.terminal(daphne, cwd)
     worker = namespace.terminal(runworker, cwd)
     for printed, listening in ((web, 'Listening on endpoint'), (worker, 'Listening on channels')):
-        wait_for(lambda: listening in printed() or 'exited]' in printed(), 60, listening, seen=printed)
+        wait_for(
+            lambda: listening in printed() or 'exited]' in printed(), 60, listening, seen=printed
+        )
         assert listening in printed(), printed()
     heard = namespace.chat('hello from the README')
     return web(), worker(), heard
@@ -164,7 +193,10 @@ def serve_and_chat(namespace, redis, daphne, runworker, cwd):
 def test_the_readmes_two_terminals_run_as_written_and_chat(fresh_copy, namespace):
     readme = read('README.md')
     before, typed = terminals(shell_block(readme, '## The two terminals'))
-    assert before == ['make setup-legacy migrate'] and sorted(typed) == ['0', '1', '2'], (before, typed)
+    assert before == ['make setup-legacy migrate'] and sorted(typed) == ['0', '1', '2'], (
+        before,
+        typed,
+    )
     type_in(before, fresh_copy)
 
     web, worker, heard = serve_and_chat(namespace, typed['0'], typed['1'], typed['2'], fresh_copy)
@@ -189,4 +221,6 @@ def test_the_walk_throughs_two_terminals_run_as_written_and_chat(fresh_copy, nam
     assert heard == '["hello from the README"]'
     # The workspace's own processes: its asgi module and its settings.
     assert 'channel layer chat.asgi:channel_layer' in web
-    assert 'Running worker against channel layer default (asgi_redis.core.RedisChannelLayer)' in worker, worker
+    assert (
+        'Running worker against channel layer default (asgi_redis.core.RedisChannelLayer)' in worker
+    ), worker

@@ -14,6 +14,7 @@ TRACE=told`.
 (default $REDIS_URL, or for modern $MODERN_REDIS_URL, as `make run` and
 `make run-modern` use them) the server and database to watch.
 """
+
 import argparse
 import json
 import os
@@ -26,8 +27,10 @@ from lab.tracing import hops as trail
 from lab.tracing.monitor import Clients, commands
 from lab.tracing.told import events
 
-DEFAULT_REDIS = {'legacy': ('REDIS_URL', 'redis://127.0.0.1:6379'),
-                 'modern': ('MODERN_REDIS_URL', 'redis://127.0.0.1:6379/1')}
+DEFAULT_REDIS = {
+    'legacy': ('REDIS_URL', 'redis://127.0.0.1:6379'),
+    'modern': ('MODERN_REDIS_URL', 'redis://127.0.0.1:6379/1'),
+}
 # asgi_redis's default prefix, before lab/tracing/layers.py's TRACE_CHANNEL.
 LEGACY_TRACE = 'asgi:__trace__'
 
@@ -54,9 +57,15 @@ def hops(args, url, stop):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--stack', choices=('legacy', 'modern'), default=os.environ.get('STACK') or 'legacy')
-    parser.add_argument('--told', action='store_true', help="read what the layer tells (make run TRACE=told)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        '--stack', choices=('legacy', 'modern'), default=os.environ.get('STACK') or 'legacy'
+    )
+    parser.add_argument(
+        '--told', action='store_true', help='read what the layer tells (make run TRACE=told)'
+    )
     parser.add_argument('--redis')
     parser.add_argument('--summary', action='store_true', help='a line per message at the end')
     parser.add_argument('--seconds', type=float, help='stop after this long')
@@ -73,9 +82,16 @@ def main(argv=None):
         if hop is None:  # nothing more for now: show what came
             if not started:
                 started = True
-                print('Tracing the %s stack on redis://%s:%s%s, %s (Ctrl-C stops)' % (
-                    args.stack, url.hostname, url.port or 6379, url.path or '',
-                    'from what its layer tells' if args.told else "from Redis's MONITOR"))
+                print(
+                    'Tracing the %s stack on redis://%s:%s%s, %s (Ctrl-C stops)'
+                    % (
+                        args.stack,
+                        url.hostname,
+                        url.port or 6379,
+                        url.path or '',
+                        'from what its layer tells' if args.told else "from Redis's MONITOR",
+                    )
+                )
             sys.stdout.flush()
             continue
         seen.append(hop)

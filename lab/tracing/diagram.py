@@ -6,6 +6,7 @@ docs/generated/trace-legacy.svg and docs/generated/trace-modern.svg, self-contai
 
     python -m lab.tracing.diagram [DIR]
 """
+
 import json
 import os
 import sys
@@ -21,9 +22,15 @@ LANES = {
 }
 # kind of hop -> (from lane, to lane)
 ARROWS = {
-    'legacy': {'in': ('daphne', 'Redis'), 'worker': ('Redis', 'runworker'), 'group_send': ('runworker', 'Redis'),
-               'reply': ('runworker', 'Redis'), 'delivered': ('Redis', 'daphne'),
-               'session_load': ('database', 'runworker'), 'session_save': ('runworker', 'database')},
+    'legacy': {
+        'in': ('daphne', 'Redis'),
+        'worker': ('Redis', 'runworker'),
+        'group_send': ('runworker', 'Redis'),
+        'reply': ('runworker', 'Redis'),
+        'delivered': ('Redis', 'daphne'),
+        'session_load': ('database', 'runworker'),
+        'session_save': ('runworker', 'database'),
+    },
     'modern': {'group_send': ('daphne', 'Redis'), 'delivered': ('Redis', 'daphne')},
 }
 WIDTH, LANE_GAP, ROW, TOP = 1000, 190, 30, 70
@@ -45,20 +52,29 @@ def draw(kind, hops, title):
         if hop['kind'] == 'delivered':
             rows.append(('daphne', 'browser', 'frame to a member', hop['ms']))
     height = TOP + ROW * (len(rows) + 1)
-    out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="monospace" font-size="11">'
-           % (WIDTH, height),
-           '<rect width="100%" height="100%" fill="white"/>',
-           '<defs><marker id="a" markerWidth="8" markerHeight="8" refX="7" refY="3" orient="auto">'
-           '<path d="M0,0 L7,3 L0,6 z" fill="#333"/></marker></defs>',
-           '<text x="10" y="20" font-size="13" font-weight="bold">%s</text>' % escape(title)]
+    out = [
+        '<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="monospace" font-size="11">'
+        % (WIDTH, height),
+        '<rect width="100%" height="100%" fill="white"/>',
+        '<defs><marker id="a" markerWidth="8" markerHeight="8" refX="7" refY="3" orient="auto">'
+        '<path d="M0,0 L7,3 L0,6 z" fill="#333"/></marker></defs>',
+        '<text x="10" y="20" font-size="13" font-weight="bold">%s</text>' % escape(title),
+    ]
     for lane in lanes:
-        out.append('<text x="%d" y="48" text-anchor="middle" font-weight="bold">%s</text>' % (x[lane], lane))
-        out.append('<line x1="%d" y1="55" x2="%d" y2="%d" stroke="#bbb" stroke-dasharray="4"/>'
-                   % (x[lane], x[lane], height - 10))
+        out.append(
+            '<text x="%d" y="48" text-anchor="middle" font-weight="bold">%s</text>'
+            % (x[lane], lane)
+        )
+        out.append(
+            '<line x1="%d" y1="55" x2="%d" y2="%d" stroke="#bbb" stroke-dasharray="4"/>'
+            % (x[lane], x[lane], height - 10)
+        )
     for n, (start, end, label, ms) in enumerate(rows):
         y = TOP + ROW * n + 10
-        out.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#333" marker-end="url(#a)"/>'
-                   % (x[start], y, x[end] - (6 if x[end] > x[start] else -6), y))
+        out.append(
+            '<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#333" marker-end="url(#a)"/>'
+            % (x[start], y, x[end] - (6 if x[end] > x[start] else -6), y)
+        )
         left = min(x[start], x[end]) + 4
         text = label if len(label) <= 62 else label[:61] + '…'
         out.append('<text x="%d" y="%d">%s</text>' % (left, y - 4, escape(text)))
@@ -74,7 +90,11 @@ def record(kind):
     os.close(handle)
     with Stack(kind, env=told(kind)) as stack:
         trace = Trace(stack, '--told', '--record', path)
-        chat(stack, trace, 'delivered chat.message' if kind == 'modern' else 'delivered websocket.send!')
+        chat(
+            stack,
+            trace,
+            'delivered chat.message' if kind == 'modern' else 'delivered websocket.send!',
+        )
     with open(path) as recorded:
         hops = json.load(recorded)
     os.remove(path)
@@ -82,8 +102,10 @@ def record(kind):
 
 
 def main(folder=os.path.join(ROOT, 'docs', 'generated')):
-    titles = {'legacy': 'One chat message through the replica (Channels 1.0.3, asgi_redis, one runworker)',
-              'modern': 'One chat message through the modern port (Channels 4, channels_redis Pub/Sub)'}
+    titles = {
+        'legacy': 'One chat message through the replica (Channels 1.0.3, asgi_redis, one runworker)',
+        'modern': 'One chat message through the modern port (Channels 4, channels_redis Pub/Sub)',
+    }
     for kind in ('legacy', 'modern'):
         path = os.path.join(folder, 'trace-%s.svg' % kind)
         with open(path, 'w', encoding='utf-8') as out:

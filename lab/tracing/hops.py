@@ -20,12 +20,19 @@ group_adds, group_discards and deliveries on a trace channel, read here.
 A frame enters a modern consumer without crossing Redis: its timeline
 starts at group_send.
 """
+
 import json
 import time
 
 import msgpack
 
-INCOMING = ('websocket.connect', 'websocket.receive', 'websocket.disconnect', 'http.request', 'http.disconnect')
+INCOMING = (
+    'websocket.connect',
+    'websocket.receive',
+    'websocket.disconnect',
+    'http.request',
+    'http.disconnect',
+)
 CUT = 60
 
 
@@ -38,7 +45,7 @@ def decode(payload):
 
 def cut(value, limit=CUT):
     text = value if isinstance(value, str) else json.dumps(value, default=repr)
-    return text if len(text) <= limit else text[:limit - 1] + '…'
+    return text if len(text) <= limit else text[: limit - 1] + '…'
 
 
 class Hop(dict):
@@ -46,7 +53,12 @@ class Hop(dict):
 
     def line(self):
         return '%s %+9.1f ms  m%-3s %-16s %s' % (
-            self['clock'], self['ms'], self['flow'], self['actor'][:16], self['what'])
+            self['clock'],
+            self['ms'],
+            self['flow'],
+            self['actor'][:16],
+            self['what'],
+        )
 
 
 class Trail(object):
@@ -63,8 +75,15 @@ class Trail(object):
     def hop(self, when, flow, client, what, **fields):
         start = self.flows.get(flow, when)
         clock = time.strftime('%H:%M:%S', time.localtime(when)) + ('%.3f' % (when % 1))[1:]
-        return Hop(fields, clock=clock, when=when, ms=(when - start) * 1000, flow=flow or '-',
-                   actor=self.clients(client), what=what)
+        return Hop(
+            fields,
+            clock=clock,
+            when=when,
+            ms=(when - start) * 1000,
+            flow=flow or '-',
+            actor=self.clients(client),
+            what=what,
+        )
 
 
 class Legacy(Trail):
@@ -88,25 +107,67 @@ class Legacy(Trail):
                 flow = self.handling.get(by)
                 what = '→ %s %s' % (channel, cut(reply_text(message)))
             self.sent.setdefault((channel, event['digest']), []).append(flow)
-            return [self.hop(when, flow, by, what, kind='in' if channel in INCOMING else 'reply', channel=channel)]
+            return [
+                self.hop(
+                    when,
+                    flow,
+                    by,
+                    what,
+                    kind='in' if channel in INCOMING else 'reply',
+                    channel=channel,
+                )
+            ]
         if kind == 'received':
             waiting = self.sent.get((channel, event['digest']))
             flow = waiting.pop(0) if waiting else None
             if channel in INCOMING:
                 self.handling[by] = flow
-                return [self.hop(when, flow, by, 'took %s' % channel, kind='worker', channel=channel)]
-            return [self.hop(when, flow, by, 'delivered %s' % channel, kind='delivered', channel=channel)]
+                return [
+                    self.hop(when, flow, by, 'took %s' % channel, kind='worker', channel=channel)
+                ]
+            return [
+                self.hop(
+                    when, flow, by, 'delivered %s' % channel, kind='delivered', channel=channel
+                )
+            ]
         flow = self.handling.get(by)
         if kind in ('group_add', 'group_discard'):
-            return [self.hop(when, flow, by, '%s %s ← %s' % (kind, event['group'], channel), kind=kind,
-                             group=event['group'], channel=channel)]
+            return [
+                self.hop(
+                    when,
+                    flow,
+                    by,
+                    '%s %s ← %s' % (kind, event['group'], channel),
+                    kind=kind,
+                    group=event['group'],
+                    channel=channel,
+                )
+            ]
         if kind == 'group_send':
-            text = ' ' + cut(reply_text(message)) if message else ''  # MONITOR shows the sends after
-            return [self.hop(when, flow, by, 'group send %s (%d members)%s' % (
-                event['group'], event['members'], text), kind='group_send', group=event['group'])]
+            text = (
+                ' ' + cut(reply_text(message)) if message else ''
+            )  # MONITOR shows the sends after
+            return [
+                self.hop(
+                    when,
+                    flow,
+                    by,
+                    'group send %s (%d members)%s' % (event['group'], event['members'], text),
+                    kind='group_send',
+                    group=event['group'],
+                )
+            ]
         if kind == 'full':
-            return [self.hop(when, flow, by, '✗ %s full: message not sent (ChannelFull)' % channel, kind='full',
-                             channel=channel)]
+            return [
+                self.hop(
+                    when,
+                    flow,
+                    by,
+                    '✗ %s full: message not sent (ChannelFull)' % channel,
+                    kind='full',
+                    channel=channel,
+                )
+            ]
         if kind in ('session_load', 'session_save'):
             return [self.hop(when, flow, by, 'channel session %s' % kind.split('_')[1], kind=kind)]
         return []
@@ -115,6 +176,7 @@ class Legacy(Trail):
 class Watched(Legacy):
     """The same hops, from the commands MONITOR shows (lab/tracing/monitor.py):
     a message's key pairs its send with the read that took it."""
+
     COMMANDS = {b'evalsha', b'get', b'zadd', b'zrem', b'zrange'}
     PREFIX = 'asgi:'
     GROUP = PREFIX + ':group:'  # asgi_redis's group keys: prefix, then ':group:'
@@ -130,15 +192,17 @@ class Watched(Legacy):
         event = {'at': when, 'by': self.processes(client)}
         if command == b'evalsha' and len(args) >= 8 and args[2] == b'2':
             # The send script: KEYS message key and channel, ARGV the message first.
-            key, channel = names[2], names[3][len(self.PREFIX):]
+            key, channel = names[2], names[3][len(self.PREFIX) :]
             if key in self.waiting:
                 return []  # the same send again, after Redis loaded the script
             self.waiting[key] = channel
-            event.update(event='send', channel=channel, digest=key, message=glimpsed(decode(args[5]) or {}))
+            event.update(
+                event='send', channel=channel, digest=key, message=glimpsed(decode(args[5]) or {})
+            )
         elif command == b'get' and len(names) == 1 and names[0] in self.waiting:
             event.update(event='received', channel=self.waiting.pop(names[0]), digest=names[0])
         elif command in (b'zadd', b'zrem', b'zrange') and names and names[0].startswith(self.GROUP):
-            group = names[0][len(self.GROUP):]
+            group = names[0][len(self.GROUP) :]
             members = self.groups.setdefault(group, set())
             if command == b'zadd' and len(names) == 3:
                 members.add(names[2])
@@ -157,8 +221,11 @@ class Watched(Legacy):
 
 def glimpsed(message):
     """A message as the trace prints it: bytes as their length."""
-    return {key: '<%d bytes>' % len(value) if isinstance(value, bytes) else value
-            for key, value in message.items() if key != 'headers'}
+    return {
+        key: '<%d bytes>' % len(value) if isinstance(value, bytes) else value
+        for key, value in message.items()
+        if key != 'headers'
+    }
 
 
 class Modern(Trail):
@@ -173,7 +240,9 @@ class Modern(Trail):
     def feed(self, when, client, args):
         command, names = args[0], [a.decode('utf-8', 'replace') for a in args[1:]]
         if command in (b'subscribe', b'unsubscribe'):
-            return [self.subscription(when, client, command == b'subscribe', name) for name in names]
+            return [
+                self.subscription(when, client, command == b'subscribe', name) for name in names
+            ]
         if command == b'publish' and len(args) == 3:
             if names[0].endswith(self.TRACE):
                 # Each event at its own time: daphne sends a turn's events together.
@@ -185,43 +254,89 @@ class Modern(Trail):
     def subscription(self, when, client, subscribe, name):
         if self.GROUP in name:
             group = name.split(self.GROUP, 1)[1]
-            what = ('subscribes to %s in Redis (its first member of the room)' if subscribe
-                    else 'unsubscribes from %s (its last member left)') % group
+            what = (
+                'subscribes to %s in Redis (its first member of the room)'
+                if subscribe
+                else 'unsubscribes from %s (its last member left)'
+            ) % group
             return self.hop(when, None, client, what, kind='subscribe', group=group)
-        return self.hop(when, None, client, '%s consumer channel %s' % ('new' if subscribe else 'closed', name),
-                        kind='channel', channel=name)
+        return self.hop(
+            when,
+            None,
+            client,
+            '%s consumer channel %s' % ('new' if subscribe else 'closed', name),
+            kind='channel',
+            channel=name,
+        )
 
     def told(self, when, client, event):
         """What lab/tracing/modern_layers.py says happened inside daphne."""
         kind, channel = event.get('event'), event.get('channel')
         if kind == 'received':
             flow = self.sent.get(event.get('text'))
-            return [self.hop(when, flow, client, 'delivered %s %s (the consumer took it)' % (event.get('type'), channel),
-                             kind='delivered', channel=channel)]
-        return [self.hop(when, None, client, '%s %s ← %s' % (kind, event.get('group'), channel), kind=kind,
-                         group=event.get('group'), channel=channel)]
+            return [
+                self.hop(
+                    when,
+                    flow,
+                    client,
+                    'delivered %s %s (the consumer took it)' % (event.get('type'), channel),
+                    kind='delivered',
+                    channel=channel,
+                )
+            ]
+        return [
+            self.hop(
+                when,
+                None,
+                client,
+                '%s %s ← %s' % (kind, event.get('group'), channel),
+                kind=kind,
+                group=event.get('group'),
+                channel=channel,
+            )
+        ]
 
     def publish(self, when, client, name, payload):
         message = decode(payload) or {}
         if self.GROUP not in name:
-            return [self.hop(when, None, client, '→ %s %s' % (name, cut(message)), kind='send', channel=name)]
+            return [
+                self.hop(
+                    when, None, client, '→ %s %s' % (name, cut(message)), kind='send', channel=name
+                )
+            ]
         flow = self.new_flow(when)
         self.sent[message.get('text')] = flow
         group = name.split(self.GROUP, 1)[1]
-        return [self.hop(when, flow, client, 'group_send %s %s (one PUBLISH)' % (group, cut(message.get('text', message))),
-                         kind='group_send', group=group, channel='group_send')]
+        return [
+            self.hop(
+                when,
+                flow,
+                client,
+                'group_send %s %s (one PUBLISH)' % (group, cut(message.get('text', message))),
+                kind='group_send',
+                group=group,
+                channel='group_send',
+            )
+        ]
 
 
 def describe(channel, message):
     if channel == 'http.request':
-        return '%s %s reply=%s' % (message.get('method'), message.get('path'), message.get('reply_channel'))
+        return '%s %s reply=%s' % (
+            message.get('method'),
+            message.get('path'),
+            message.get('reply_channel'),
+        )
     client = message.get('client')  # only on websocket.connect
     text = message.get('text')
     if text is None and message.get('bytes') is not None:
         text = message['bytes']  # '<N bytes>': the layer sends no bytes to the trace
     return 'path=%s%s%s reply=%s' % (
-        message.get('path'), ' client=%s:%s' % tuple(client) if client else '',
-        '' if text is None else ' frame=%s' % cut(text), message.get('reply_channel'))
+        message.get('path'),
+        ' client=%s:%s' % tuple(client) if client else '',
+        '' if text is None else ' frame=%s' % cut(text),
+        message.get('reply_channel'),
+    )
 
 
 def reply_text(message):
@@ -245,11 +360,18 @@ def summary(hops):
         for hop in trail:
             kinds.setdefault(hop.get('kind'), []).append(hop['ms'])
         delivered = kinds.get('delivered', [])
-        row = {'flow': flow, 'channel': first.get('channel'), 'fan_out': len(delivered),
-               'queued_ms': kinds['worker'][0] if 'worker' in kinds else None,
-               'consumer_ms': (kinds['group_send'][0] - kinds['worker'][0])
-               if 'worker' in kinds and 'group_send' in kinds else None,
-               'last_delivery_ms': max(delivered) if delivered and first.get('kind') in ('in', 'group_send') else None}
+        row = {
+            'flow': flow,
+            'channel': first.get('channel'),
+            'fan_out': len(delivered),
+            'queued_ms': kinds['worker'][0] if 'worker' in kinds else None,
+            'consumer_ms': (kinds['group_send'][0] - kinds['worker'][0])
+            if 'worker' in kinds and 'group_send' in kinds
+            else None,
+            'last_delivery_ms': max(delivered)
+            if delivered and first.get('kind') in ('in', 'group_send')
+            else None,
+        }
         rows.append(row)
     return rows
 
@@ -257,6 +379,16 @@ def summary(hops):
 def summary_lines(rows):
     def ms(value):
         return '–' if value is None else '%.1f ms' % value
-    return ['m%-3s %-20s queued %-9s in the consumer %-9s fan-out %-3d last delivery %s' % (
-        r['flow'], r['channel'], ms(r['queued_ms']), ms(r['consumer_ms']), r['fan_out'],
-        ms(r['last_delivery_ms'])) for r in rows]
+
+    return [
+        'm%-3s %-20s queued %-9s in the consumer %-9s fan-out %-3d last delivery %s'
+        % (
+            r['flow'],
+            r['channel'],
+            ms(r['queued_ms']),
+            ms(r['consumer_ms']),
+            r['fan_out'],
+            ms(r['last_delivery_ms']),
+        )
+        for r in rows
+    ]

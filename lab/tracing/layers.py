@@ -7,6 +7,7 @@ beside a plain `make run`, it costs Redis one PUBLISH per batch, not a
 copy of every command, daphne's polls of each reply channel among them:
 docs/trace.md says what each costs, from `make bench`.
 """
+
 import collections
 import json
 import logging

@@ -7,6 +7,7 @@ layer also publishes each group_add, group_discard and each message a
 consumer takes, with its time, on one trace channel that the trace reads
 from Redis's MONITOR.
 """
+
 import asyncio
 import time
 
@@ -28,7 +29,9 @@ class TracedPubSubChannelLayer(RedisPubSubChannelLayer):
         with the turn's other events in one PUBLISH: a group send's ten
         deliveries cost one Redis round trip, not ten, and none waits for it."""
         if not self.told:
-            asyncio.get_event_loop().call_soon(self.flush)  # the running loop: called from a coroutine
+            asyncio.get_event_loop().call_soon(
+                self.flush
+            )  # the running loop: called from a coroutine
         self.told.append(dict(event, at=time.time()))
 
     def flush(self):
@@ -47,5 +50,7 @@ class TracedPubSubChannelLayer(RedisPubSubChannelLayer):
 
     async def receive(self, channel):
         message = await self._get_layer().receive(channel)
-        self.tell(event='received', channel=channel, type=message.get('type'), text=message.get('text'))
+        self.tell(
+            event='received', channel=channel, type=message.get('type'), text=message.get('text')
+        )
         return message

@@ -5,6 +5,7 @@ the client's address; the process behind each client address is found in
 /proc (both run on this machine). Its Pub/Sub layer sends few commands; the
 replica's polls many times a second, so it tells its own (lab/tracing/told.py).
 """
+
 import os
 import re
 import socket
@@ -58,8 +59,12 @@ def commands(host, port, wanted, stop=None):
                 command = match.group(4).lower()
                 if command not in wanted:
                     continue
-                yield (float(match.group(1)), int(match.group(2)), match.group(3).decode(),
-                       [command] + arguments(match.group(5).decode('latin-1')))
+                yield (
+                    float(match.group(1)),
+                    int(match.group(2)),
+                    match.group(3).decode(),
+                    [command] + arguments(match.group(5).decode('latin-1')),
+                )
             if ready:
                 yield None
     finally:

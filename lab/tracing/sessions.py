@@ -3,6 +3,7 @@ The told trace's channel sessions (lab/variants/told_trace.py): Django's
 own (SESSION_ENGINE, the database by default), also telling `make trace`
 when a consumer loads and saves one.
 """
+
 from importlib import import_module
 
 from channels import DEFAULT_CHANNEL_LAYER, channel_layers
@@ -12,7 +13,6 @@ Base = import_module(settings.SESSION_ENGINE).SessionStore
 
 
 class SessionStore(Base):
-
     def load(self):
         try:
             return super().load()

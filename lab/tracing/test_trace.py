@@ -8,8 +8,8 @@ trace's settings (`make run TRACE=told`); and on the modern port.
 
 import pytest
 
-from lab.harness.stack import Stack
 from lab.harness.post import post_as_printed
+from lab.harness.stack import Stack
 from lab.harness.trace import Trace, chat, told
 from lab.tracing.monitor import arguments
 
@@ -39,8 +39,11 @@ def check_legacy(stack, *options):
     label, lines = chat(stack, trace, 'delivered websocket.send!')
     members = [line.rsplit(' ', 1)[1] for line in lines if 'group_add chat-%s ←' % label in line]
     assert len(members) == 2 and all(m.startswith('websocket.send!') for m in members), lines
-    steps = ['→ websocket.receive path=/chat/%s/' % label, 'took websocket.receive',
-             'group send chat-%s (2 members)' % label]
+    steps = [
+        '→ websocket.receive path=/chat/%s/' % label,
+        'took websocket.receive',
+        'group send chat-%s (2 members)' % label,
+    ]
     if '--told' in options:  # only the layer's own telling sees the channel session
         steps.insert(2, 'channel session load')
     found = order(lines, *steps)
@@ -52,9 +55,11 @@ def check_legacy(stack, *options):
     delivered = [line for line in lines[fan_out:] if flow_of(line) == flow and 'delivered' in line]
     assert sorted(line.rsplit(' ', 1)[1] for line in delivered) == sorted(members), lines
     assert all('daphne' in line for line in delivered)
-    summary = lines[lines.index('Per message:') + 1:]
-    assert any(line.startswith(flow + ' ') and 'websocket.receive' in line and 'fan-out 2' in line
-               for line in summary), summary
+    summary = lines[lines.index('Per message:') + 1 :]
+    assert any(
+        line.startswith(flow + ' ') and 'websocket.receive' in line and 'fan-out 2' in line
+        for line in summary
+    ), summary
 
 
 def test_the_replica_as_make_run_starts_it_watched_from_monitor():
@@ -75,12 +80,18 @@ def test_the_modern_port_told_by_its_layer():
     with Stack('modern', env=told('modern')) as stack:
         trace = Trace(stack, '--summary', '--told')
         label, lines = chat(stack, trace, 'delivered chat.message')
-        members = [line.rsplit(' ', 1)[1] for line in lines if 'group_add chat-%s ←' % label in line]
+        members = [
+            line.rsplit(' ', 1)[1] for line in lines if 'group_add chat-%s ←' % label in line
+        ]
         assert len(members) == 2, lines
         (send,) = order(lines, 'group_send chat-%s' % label)
         assert 'hello, trace' in lines[send]
         flow = flow_of(lines[send])
-        delivered = [line.split()[-5] for line in lines[send:] if flow_of(line) == flow and 'delivered' in line]
+        delivered = [
+            line.split()[-5]
+            for line in lines[send:]
+            if flow_of(line) == flow and 'delivered' in line
+        ]
         assert sorted(delivered) == sorted(members), lines
 
 

@@ -4,6 +4,7 @@ lab/tracing/layers.py): batches of events on one Redis Pub/Sub channel, read
 here with SUBSCRIBE. Each process publishes its batch every 50 ms, so an
 event waits HOLD seconds here and they come out in the order they happened.
 """
+
 import heapq
 import itertools
 import json
@@ -24,7 +25,7 @@ def parse(buffer, at=0):
     end = buffer.find(b'\r\n', at)
     if end < 0:
         return INCOMPLETE
-    kind, head, position = buffer[at:at + 1], buffer[at + 1:end], end + 2
+    kind, head, position = buffer[at : at + 1], buffer[at + 1 : end], end + 2
     if kind == b'*':
         items = []
         for _ in range(int(head)):
@@ -40,7 +41,7 @@ def parse(buffer, at=0):
             return None, position
         if len(buffer) < position + size + 2:
             return INCOMPLETE
-        return buffer[position:position + size], position + size + 2
+        return buffer[position : position + size], position + size + 2
     return head, position
 
 

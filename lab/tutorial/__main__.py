@@ -8,6 +8,7 @@ The post, step by step (docs/tutorial.md):
 `make tutorial`, `make tutorial STEP=N`, `make tutorial-check`; run on the
 legacy virtualenv.
 """
+
 import io
 import os
 import re
@@ -33,11 +34,17 @@ def listing(path):
     done = []
     if os.path.exists(os.path.join(path, MARKER)):
         done = Workspace(path).done()
-    lines = ['%-4s %s%s' % (item.number, item.heading, '   [done]' if item.number in done else '') for item in STEPS]
+    lines = [
+        '%-4s %s%s' % (item.number, item.heading, '   [done]' if item.number in done else '')
+        for item in STEPS
+    ]
     if not os.path.isdir(path) or not os.listdir(path):
         lines.append('%s is empty: make tutorial STEP=1 begins' % os.path.relpath(path))
     elif not done:
-        lines.append('%s is not a walk-through\'s workspace: make tutorial-check checks it' % os.path.relpath(path))
+        lines.append(
+            "%s is not a walk-through's workspace: make tutorial-check checks it"
+            % os.path.relpath(path)
+        )
     elif done[-1] != STEPS[-1].number:
         lines.append('next: make tutorial STEP=%s' % NUMBERS[NUMBERS.index(done[-1]) + 1])
     return lines
@@ -52,7 +59,10 @@ def main(argv):
         return 0
     if command == 'check':
         if not os.path.isdir(path):
-            raise SystemExit('tutorial: %s does not exist; make tutorial STEP=1 begins one' % os.path.relpath(path))
+            raise SystemExit(
+                'tutorial: %s does not exist; make tutorial STEP=1 begins one'
+                % os.path.relpath(path)
+            )
         running = check.Check(path)
         try:
             results = running.run()
@@ -62,7 +72,9 @@ def main(argv):
         print('\n'.join(lines))
         return status
     if len(argv) < 3:
-        raise SystemExit('tutorial: which step? make tutorial STEP=N, N one of %s' % ', '.join(NUMBERS))
+        raise SystemExit(
+            'tutorial: which step? make tutorial STEP=N, N one of %s' % ', '.join(NUMBERS)
+        )
     target = step(argv[2]).number
     workspace = Workspace(path, replace=argv[3:])
     for item, output in workspace.advance(target):
@@ -71,10 +83,15 @@ def main(argv):
         if output:
             print('\nIn %s now:\n%s' % (os.path.relpath(workspace.path), output.rstrip()))
         if item.number == STEPS[-1].number:
-            print('\nThe post\'s consumers as printed, given frames the replica refuses:\n' +
-                  check.bad_input(workspace.path))
+            print(
+                "\nThe post's consumers as printed, given frames the replica refuses:\n"
+                + check.bad_input(workspace.path)
+            )
     print('=' * 72)
-    print('%s is at the end of step %s. make tutorial-check checks it.' % (os.path.relpath(workspace.path), target))
+    print(
+        '%s is at the end of step %s. make tutorial-check checks it.'
+        % (os.path.relpath(workspace.path), target)
+    )
     return 0
 
 

@@ -5,6 +5,7 @@ step that fails. The Django-side checks run inside the workspace
 (lab/tutorial/probe.py); Redis, daphne and runworker run here, on free
 loopback ports and a database of the check's own. Valid Python 3.5.
 """
+
 import json
 import os
 import re
@@ -16,7 +17,16 @@ import traceback
 
 from lab.harness.client import fresh_label, join, next_event, say
 from lab.harness.post import DAPHNE_SAID, RUNWORKER_SAID, unsaid
-from lab.harness.stack import ROOT, Process, Stack, free_port, port_open, redis_server, variant, wait_for
+from lab.harness.stack import (
+    ROOT,
+    Process,
+    Stack,
+    free_port,
+    port_open,
+    redis_server,
+    variant,
+    wait_for,
+)
 from lab.tutorial import consumers
 from lab.tutorial.probe import last_error
 from lab.tutorial.steps import NUMBERS
@@ -42,7 +52,9 @@ class Check(object):
         self.workspace = os.path.abspath(workspace)
         self.scratch = tempfile.mkdtemp(prefix='tutorial-check-')
         # What the workspace's processes get beside the machine's environment.
-        self.own = dict(variant('tutorial_check'), TUTORIAL_CHECK_DB=os.path.join(self.scratch, 'db.sqlite3'))
+        self.own = dict(
+            variant('tutorial_check'), TUTORIAL_CHECK_DB=os.path.join(self.scratch, 'db.sqlite3')
+        )
         self.redis = None
 
     @property
@@ -50,14 +62,26 @@ class Check(object):
         return dict(os.environ, **self.own)
 
     def probe(self, steps):
-        done = subprocess.run([sys.executable, '-m', 'lab.tutorial.probe'] + steps, cwd=self.workspace, env=self.env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+        done = subprocess.run(
+            [sys.executable, '-m', 'lab.tutorial.probe'] + steps,
+            cwd=self.workspace,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            universal_newlines=True,
+        )
         results = [result for result in map(result_of, done.stdout.splitlines()) if result]
         if len(results) < len(steps) and (not results or results[-1]['ok']):
             broken = done.stdout.strip().splitlines()
-            results.append({'step': steps[len(results)], 'ok': False, 'expected': 'the project to load',
-                            'saw': broken[-1] if broken else '(nothing)',
-                            'hint': 'python manage.py check in the workspace says more'})
+            results.append(
+                {
+                    'step': steps[len(results)],
+                    'ok': False,
+                    'expected': 'the project to load',
+                    'saw': broken[-1] if broken else '(nothing)',
+                    'hint': 'python manage.py check in the workspace says more',
+                }
+            )
         return results
 
     def redis_server(self):
@@ -69,11 +93,21 @@ class Check(object):
             self.redis = Process('redis', argv, self.scratch, os.environ, self.scratch)
             wait_for(lambda: port_open(port) or not self.redis.alive(), 15, 'redis-server')
         except OSError as error:
-            return {'step': '4.1', 'ok': False, 'expected': 'redis-server to run', 'saw': str(error),
-                    'hint': 'make packages installs it (apt-get install redis-server, as the post did)'}
+            return {
+                'step': '4.1',
+                'ok': False,
+                'expected': 'redis-server to run',
+                'saw': str(error),
+                'hint': 'make packages installs it (apt-get install redis-server, as the post did)',
+            }
         if not port_open(port):
-            return {'step': '4.1', 'ok': False, 'expected': 'redis-server to answer', 'saw': self.redis.output(),
-                    'hint': 'make packages installs it'}
+            return {
+                'step': '4.1',
+                'ok': False,
+                'expected': 'redis-server to answer',
+                'saw': self.redis.output(),
+                'hint': 'make packages installs it',
+            }
         self.own['REDIS_URL'] = 'redis://127.0.0.1:%d' % port
         return {'step': '4.1', 'ok': True}
 
@@ -81,18 +115,34 @@ class Check(object):
         """Step 5: daphne and runworker from the workspace's files, saying the
         post's lines; then the consumers part by part (lab/tutorial/consumers.py)."""
         try:
-            stack = Stack('legacy', root=self.workspace, env=self.own, workdir=tempfile.mkdtemp(dir=self.scratch))
+            stack = Stack(
+                'legacy',
+                root=self.workspace,
+                env=self.own,
+                workdir=tempfile.mkdtemp(dir=self.scratch),
+            )
         except RuntimeError as error:
-            return {'step': '5', 'ok': False, 'expected': 'daphne and runworker to start',
-                    'saw': str(error).strip().splitlines()[-1], 'hint': 'chat/consumers.py, chat/routing.py'}
+            return {
+                'step': '5',
+                'ok': False,
+                'expected': 'daphne and runworker to start',
+                'saw': str(error).strip().splitlines()[-1],
+                'hint': 'chat/consumers.py, chat/routing.py',
+            }
         try:
             logs = stack.logs()
             layer = LAYER.search(logs)
-            missing = unsaid(logs, DAPHNE_SAID, port=stack.port, interface='127.0.0.1') + \
-                unsaid(logs, RUNWORKER_SAID, layer=layer.group(1) if layer else '...')
+            missing = unsaid(logs, DAPHNE_SAID, port=stack.port, interface='127.0.0.1') + unsaid(
+                logs, RUNWORKER_SAID, layer=layer.group(1) if layer else '...'
+            )
             if missing:
-                return {'step': '5', 'ok': False, 'expected': "daphne's and runworker's first lines", 'saw': missing,
-                        'hint': 'the log lines of the post, section 4, part 5'}
+                return {
+                    'step': '5',
+                    'ok': False,
+                    'expected': "daphne's and runworker's first lines",
+                    'saw': missing,
+                    'hint': 'the log lines of the post, section 4, part 5',
+                }
             return consumers.check(stack, self)
         finally:
             stack.stop()
@@ -100,9 +150,12 @@ class Check(object):
     def run(self):
         """Each step's result, in order, until the first that fails."""
         results = []
-        plan = [('1', lambda: self.probe(NUMBERS[:NUMBERS.index('4.1')])), ('4.1', lambda: [self.redis_server()]),
-                ('4.2', lambda: self.probe(NUMBERS[NUMBERS.index('4.2'):NUMBERS.index('5')])),
-                ('5', lambda: [self.consumers()])]
+        plan = [
+            ('1', lambda: self.probe(NUMBERS[: NUMBERS.index('4.1')])),
+            ('4.1', lambda: [self.redis_server()]),
+            ('4.2', lambda: self.probe(NUMBERS[NUMBERS.index('4.2') : NUMBERS.index('5')])),
+            ('5', lambda: [self.consumers()]),
+        ]
         for first, part in plan:
             found = self.without_a_traceback(part, first)
             results.extend(found)
@@ -120,10 +173,16 @@ class Check(object):
             os.makedirs(os.path.dirname(ERRORS), exist_ok=True)
             with open(ERRORS, 'a') as log:
                 traceback.print_exc(file=log)
-            return [{'step': first, 'ok': False, 'expected': 'the check to finish this step',
-                     'saw': last_error(traceback.format_exc(), self.workspace) or repr(error),
-                     'hint': 'an error of the check itself, its traceback in %s: please report it'
-                             % os.path.relpath(ERRORS)}]
+            return [
+                {
+                    'step': first,
+                    'ok': False,
+                    'expected': 'the check to finish this step',
+                    'saw': last_error(traceback.format_exc(), self.workspace) or repr(error),
+                    'hint': 'an error of the check itself, its traceback in %s: please report it'
+                    % os.path.relpath(ERRORS),
+                }
+            ]
 
     def close(self):
         if self.redis:
@@ -136,12 +195,20 @@ def bad_input(workspace):
     refuses (deviations C1 to C4): each sent to the workspace's stack, and
     the runworker's last lines after it."""
     check = Check(workspace)
-    frames_sent = [('not JSON at all', 'logged and dropped (C1)'), ('[1, 2]', 'logged and dropped (C3)'),
-                   ('{"handle": "alice"}', 'logged and dropped (C4)'),
-                   ('{"handle": 1, "message": ["x"]}', 'logged and dropped (C4)')]
+    frames_sent = [
+        ('not JSON at all', 'logged and dropped (C1)'),
+        ('[1, 2]', 'logged and dropped (C3)'),
+        ('{"handle": "alice"}', 'logged and dropped (C4)'),
+        ('{"handle": 1, "message": ["x"]}', 'logged and dropped (C4)'),
+    ]
     lines = []
     try:
-        stack = Stack('legacy', root=check.workspace, env=check.own, workdir=tempfile.mkdtemp(dir=check.scratch))
+        stack = Stack(
+            'legacy',
+            root=check.workspace,
+            env=check.own,
+            workdir=tempfile.mkdtemp(dir=check.scratch),
+        )
         try:
             label = fresh_label('tutorial')
             sock = join(stack, label)
@@ -159,9 +226,13 @@ def bad_input(workspace):
                     if event[0] != 'frame' or json.loads(event[1]).get('handle') == 'probe':
                         break
                     heard.append(event[1])
-                said = [line for line in stack.workers[0].output()[before:].splitlines() if line.strip()]
-                lines.append('  %s\n    the room heard: %s\n    runworker said: %s\n    the replica: %s' % (
-                    text, ', '.join(heard) or 'nothing', said[-1] if said else 'nothing', ledger))
+                said = [
+                    line for line in stack.workers[0].output()[before:].splitlines() if line.strip()
+                ]
+                lines.append(
+                    '  %s\n    the room heard: %s\n    runworker said: %s\n    the replica: %s'
+                    % (text, ', '.join(heard) or 'nothing', said[-1] if said else 'nothing', ledger)
+                )
             sock.close()
         finally:
             stack.stop()
@@ -175,10 +246,17 @@ def report(results):
     lines = []
     for result in results:
         if result['ok']:
-            lines.append('step %-4s passed%s' % (result['step'], ' (%s)' % result['note'] if result.get('note') else ''))
+            lines.append(
+                'step %-4s passed%s'
+                % (result['step'], ' (%s)' % result['note'] if result.get('note') else '')
+            )
             continue
-        lines += ['step %-4s FAILED%s' % (result['step'], ', part: %s' % result['part'] if result.get('part') else ''),
-                  '  expected: %s' % result['expected'], '  saw:      %s' % (result['saw'],)]
+        lines += [
+            'step %-4s FAILED%s'
+            % (result['step'], ', part: %s' % result['part'] if result.get('part') else ''),
+            '  expected: %s' % result['expected'],
+            '  saw:      %s' % (result['saw'],),
+        ]
         lines += ['  %s: %s' % (who, what) for who, what in result.get('logged', [])]
         lines.append('  hint:     %s' % result['hint'])
     passed = len(results) == len(NUMBERS) and all(result['ok'] for result in results)

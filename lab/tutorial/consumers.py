@@ -6,6 +6,7 @@ of the workspace's Django through lab/tutorial/probe.py). A part that does
 not hold names the consumer, the post's line it misses, and what the
 runworker (or daphne) logged. Valid Python 3.5.
 """
+
 import json
 import re
 import subprocess
@@ -24,16 +25,41 @@ WAIT = 10
 # The post's consumers, part by part: what holds when the part is written,
 # the consumer it belongs to, and a piece of the post's line it needs.
 PARTS = {
-    'accept': ('the socket accepted (ws_connect answers the handshake)', 'ws_connect',
-               'message.reply_channel.send({"accept": True})'),
-    'join': ("the socket's reply channel in the group chat-<label>, in Redis", 'ws_connect', '.add(message.reply_channel)'),
-    'session': ("the room's label kept in the socket's channel session, for ws_receive", 'ws_connect',
-                "message.channel_session['room'] = room.label"),
-    'store': ('the frame parsed and stored as a Message of the room', 'ws_receive', 'room.messages.create(**data)'),
-    'broadcast': ("every member sent {'text': json.dumps(m.as_dict())}, the sender too", 'ws_receive',
-                  ".send({'text': json.dumps(m.as_dict())})"),
-    'other room': ('another room hearing nothing', 'ws_receive', ".send({'text': json.dumps(m.as_dict())})"),
-    'leave': ('a closed socket gone from the group', 'ws_disconnect', '.discard(message.reply_channel)'),
+    'accept': (
+        'the socket accepted (ws_connect answers the handshake)',
+        'ws_connect',
+        'message.reply_channel.send({"accept": True})',
+    ),
+    'join': (
+        "the socket's reply channel in the group chat-<label>, in Redis",
+        'ws_connect',
+        '.add(message.reply_channel)',
+    ),
+    'session': (
+        "the room's label kept in the socket's channel session, for ws_receive",
+        'ws_connect',
+        "message.channel_session['room'] = room.label",
+    ),
+    'store': (
+        'the frame parsed and stored as a Message of the room',
+        'ws_receive',
+        'room.messages.create(**data)',
+    ),
+    'broadcast': (
+        "every member sent {'text': json.dumps(m.as_dict())}, the sender too",
+        'ws_receive',
+        ".send({'text': json.dumps(m.as_dict())})",
+    ),
+    'other room': (
+        'another room hearing nothing',
+        'ws_receive',
+        ".send({'text': json.dumps(m.as_dict())})",
+    ),
+    'leave': (
+        'a closed socket gone from the group',
+        'ws_disconnect',
+        '.discard(message.reply_channel)',
+    ),
 }
 
 
@@ -61,9 +87,15 @@ class Visit(object):
         """What the workspace's Django says of the layer; None when it says
         nothing within WAIT seconds."""
         try:
-            done = subprocess.run([sys.executable, '-m', 'lab.tutorial.probe'] + list(argv),
-                                  cwd=self.check.workspace, env=self.check.env, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, universal_newlines=True, timeout=WAIT)
+            done = subprocess.run(
+                [sys.executable, '-m', 'lab.tutorial.probe'] + list(argv),
+                cwd=self.check.workspace,
+                env=self.check.env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                universal_newlines=True,
+                timeout=WAIT,
+            )
         except subprocess.TimeoutExpired:
             return None
         return json.loads(done.stdout.strip().splitlines()[-1])
@@ -81,31 +113,48 @@ class Visit(object):
         self.sockets.append(sock)
         new = self.wait(lambda: set(self.members()) - before)
         if not new:
-            raise PartFailed('join', 'the group chat-%s holds %r' % (self.label, sorted(self.members())))
+            raise PartFailed(
+                'join', 'the group chat-%s holds %r' % (self.label, sorted(self.members()))
+            )
         self.channels.append(new.pop())
         return sock
 
     def kept_in_session(self):
         session = self.probe('session', self.channels[0]) or {}
         if session.get('room') != self.label:
-            raise PartFailed('session', 'the channel session of %s holds %r' % (self.channels[0], session))
+            raise PartFailed(
+                'session', 'the channel session of %s holds %r' % (self.channels[0], session)
+            )
 
     def stored(self, text):
         say(self.sockets[0], 'alice', text)
-        found = self.wait(lambda: sqlite_query(
-            self.check.own['TUTORIAL_CHECK_DB'], 'SELECT handle, message FROM chat_message JOIN chat_room '
-            'ON chat_room.id = room_id WHERE label = ?', (self.label,)))
+        found = self.wait(
+            lambda: sqlite_query(
+                self.check.own['TUTORIAL_CHECK_DB'],
+                'SELECT handle, message FROM chat_message JOIN chat_room '
+                'ON chat_room.id = room_id WHERE label = ?',
+                (self.label,),
+            )
+        )
         if found != [('alice', text)]:
             raise PartFailed('store', 'the room %s has %r stored' % (self.label, found))
 
     def broadcast(self, text):
         heard = [next_event(sock, WAIT) for sock in self.sockets]
         frames = [json.loads(event[1]) if event[0] == 'frame' else event for event in heard]
-        fine = all(isinstance(frame, dict) and frame.get('handle') == 'alice' and frame.get('message') == text and
-                   'timestamp' in frame for frame in frames)
+        fine = all(
+            isinstance(frame, dict)
+            and frame.get('handle') == 'alice'
+            and frame.get('message') == text
+            and 'timestamp' in frame
+            for frame in frames
+        )
         if not fine:
-            raise PartFailed('broadcast', 'the members got %r' % ['nothing within %d s' % WAIT if f == ('silence',)
-                                                                 else f for f in frames])
+            raise PartFailed(
+                'broadcast',
+                'the members got %r'
+                % ['nothing within %d s' % WAIT if f == ('silence',) else f for f in frames],
+            )
 
     def other_room_silent(self, other):
         event = next_event(other, 1)
@@ -155,11 +204,16 @@ def failure(part, logged):
     the consumer and the post's line; a consumer without @channel_session
     is named from what the runworker said instead."""
     expected, consumer, piece = PARTS[part]
-    hint = '%s in chat/consumers.py, the post\'s line: %s' % (consumer, post_line(piece))
+    hint = "%s in chat/consumers.py, the post's line: %s" % (consumer, post_line(piece))
     for _, what in logged:
-        undecorated = re.search(r"in (ws_\w+): AttributeError: .* has no attribute 'channel_session'", what)
+        undecorated = re.search(
+            r"in (ws_\w+): AttributeError: .* has no attribute 'channel_session'", what
+        )
         if undecorated:
-            hint = '%s in chat/consumers.py, the post\'s line above it: @channel_session' % undecorated.group(1)
+            hint = (
+                "%s in chat/consumers.py, the post's line above it: @channel_session"
+                % undecorated.group(1)
+            )
     return {'step': '5', 'ok': False, 'part': part, 'expected': expected, 'hint': hint}
 
 
@@ -170,12 +224,20 @@ def check(stack, checking):
     visit = Visit(stack, checking)
     try:
         walk(visit)
-        return {'step': '5', 'ok': True, 'note': 'accepted, joined, session kept, stored, broadcast, '
-                'another room silent, left'}
+        return {
+            'step': '5',
+            'ok': True,
+            'note': 'accepted, joined, session kept, stored, broadcast, another room silent, left',
+        }
     except PartFailed as failed:
-        logged = [(who, what) for who, what in (
-            ('runworker said', last_error(stack.workers[0].output(), checking.workspace)),
-            ('daphne said', last_error(stack.daphnes[0].output(), checking.workspace))) if what]
+        logged = [
+            (who, what)
+            for who, what in (
+                ('runworker said', last_error(stack.workers[0].output(), checking.workspace)),
+                ('daphne said', last_error(stack.daphnes[0].output(), checking.workspace)),
+            )
+            if what
+        ]
         return dict(failure(failed.part, logged), saw=failed.saw, logged=logged)
     finally:
         visit.close()

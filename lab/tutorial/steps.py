@@ -5,6 +5,7 @@ shows code (from docs/post.md, through lab/harness/post.py), and the files
 it names without printing from the replica's. Valid Python 3.5: it runs on
 the legacy virtualenv, whose django-admin the post's reader ran.
 """
+
 import hashlib
 import io
 import json
@@ -39,12 +40,20 @@ def run(ws, *argv):
     """A command in the workspace, as the reader typed it; its output. What
     it creates counts as the walk-through's."""
     before = ws.files()
-    done = subprocess.run(list(argv), cwd=ws.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True, env=reader_environment())
+    done = subprocess.run(
+        list(argv),
+        cwd=ws.path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        universal_newlines=True,
+        env=reader_environment(),
+    )
     for name in ws.files() - before:
         ws.state['created'][name] = digest(ws.read(name))
     if done.returncode:
-        raise SystemExit('tutorial: `%s` failed in %s:\n%s' % (' '.join(argv), ws.path, done.stdout))
+        raise SystemExit(
+            'tutorial: `%s` failed in %s:\n%s' % (' '.join(argv), ws.path, done.stdout)
+        )
     return done.stdout
 
 
@@ -65,38 +74,64 @@ def python(*argv):
 def attempt(ws, code):
     """The last line a piece of the reader's Python prints when it fails:
     a pitfall reproduced, not narrated."""
-    done = subprocess.run(python('-c', 'import django; django.setup()\n' + code), cwd=ws.path,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
-                          env=dict(reader_environment(), DJANGO_SETTINGS_MODULE='vikander.settings'))
+    done = subprocess.run(
+        python('-c', 'import django; django.setup()\n' + code),
+        cwd=ws.path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        universal_newlines=True,
+        env=dict(reader_environment(), DJANGO_SETTINGS_MODULE='vikander.settings'),
+    )
     lines = done.stdout.strip().splitlines()
     return lines[-1] if lines else '(nothing)'
 
 
 def versions(*names):
     import pkg_resources
-    return '\n'.join('  %s %s' % (name, pkg_resources.get_distribution(name).version) for name in names)
+
+    return '\n'.join(
+        '  %s %s' % (name, pkg_resources.get_distribution(name).version) for name in names
+    )
 
 
 def start_project(ws):
     # The project the post's settings.py implies: startproject's, named by
     # its asgi.py ("vikander.settings").
-    run(ws, os.path.join(os.path.dirname(sys.executable), 'django-admin'), 'startproject', 'vikander', '.')
+    run(
+        ws,
+        os.path.join(os.path.dirname(sys.executable), 'django-admin'),
+        'startproject',
+        'vikander',
+        '.',
+    )
     run(ws, *python('manage.py', 'startapp', 'chat'))
     settings = ws.read('vikander/settings.py')
     apps = BLOCKS[0].text.splitlines()[1:-1]  # the post's 'channels', 'chat'
-    settings = settings.replace("    'django.contrib.staticfiles',\n]",
-                                "    'django.contrib.staticfiles',\n" + '\n'.join(apps) + '\n]', 1)
+    settings = settings.replace(
+        "    'django.contrib.staticfiles',\n]",
+        "    'django.contrib.staticfiles',\n" + '\n'.join(apps) + '\n]',
+        1,
+    )
     ws.write('vikander/settings.py', settings)
-    return 'The pinned install (requirements-legacy.txt, in var/venv-legacy) has what the post\'s pip log shows:\n' + \
-        versions('channels', 'daphne', 'asgiref', 'autobahn', 'Twisted', 'txaio', 'zope.interface')
+    return (
+        "The pinned install (requirements-legacy.txt, in var/venv-legacy) has what the post's pip log shows:\n"
+        + versions(
+            'channels', 'daphne', 'asgiref', 'autobahn', 'Twisted', 'txaio', 'zope.interface'
+        )
+    )
 
 
 def migrate(ws):
-    return run(ws, *python('manage.py', 'makemigrations', 'chat')) + run(ws, *python('manage.py', 'migrate'))
+    return run(ws, *python('manage.py', 'makemigrations', 'chat')) + run(
+        ws, *python('manage.py', 'migrate')
+    )
 
 
 def template_dirs(ws):
-    ws.write('vikander/settings.py', ws.read('vikander/settings.py').replace("'DIRS': [],", TEMPLATE_DIRS, 1))
+    ws.write(
+        'vikander/settings.py',
+        ws.read('vikander/settings.py').replace("'DIRS': [],", TEMPLATE_DIRS, 1),
+    )
 
 
 def static_files(ws):
@@ -110,35 +145,53 @@ def static_files(ws):
                 with io.open(os.path.join(source, name), encoding='utf-8') as handle:
                     ws.write(target, handle.read())
     settings = ws.read('vikander/settings.py')
-    ws.write('vikander/settings.py', settings.replace("STATIC_URL = '/static/'", "STATIC_URL = '/static/'\n" + STATIC_DIRS, 1))
+    ws.write(
+        'vikander/settings.py',
+        settings.replace("STATIC_URL = '/static/'", "STATIC_URL = '/static/'\n" + STATIC_DIRS, 1),
+    )
 
 
 def redis_server(ws):
     closed = free_port()
-    refused = attempt(ws, 'import asgi_redis\nasgi_redis.RedisChannelLayer(hosts=["redis://localhost:%d"])'
-                          '.send("websocket.receive", {"text": "hi"})' % closed)
-    installed = subprocess.run(['redis-server', '--version'], stdout=subprocess.PIPE, universal_newlines=True)
-    return ('Before a Redis server runs, the layer says what the post printed (here on port %d, where none '
-            'listens):\n  %s\nInstalled: %s' % (closed, refused, installed.stdout.strip()))
+    refused = attempt(
+        ws,
+        'import asgi_redis\nasgi_redis.RedisChannelLayer(hosts=["redis://localhost:%d"])'
+        '.send("websocket.receive", {"text": "hi"})' % closed,
+    )
+    installed = subprocess.run(
+        ['redis-server', '--version'], stdout=subprocess.PIPE, universal_newlines=True
+    )
+    return (
+        'Before a Redis server runs, the layer says what the post printed (here on port %d, where none '
+        'listens):\n  %s\nInstalled: %s' % (closed, refused, installed.stdout.strip())
+    )
 
 
 def redis_layer(ws):
-    return 'asgi_redis came with the pinned install, at the post\'s versions:\n' + \
-        versions('asgi-redis', 'redis', 'msgpack-python')
+    return "asgi_redis came with the pinned install, at the post's versions:\n" + versions(
+        'asgi-redis', 'redis', 'msgpack-python'
+    )
 
 
 def routing_waits(ws):
-    return ('The routing imports consumers the post writes only in section 5; importing it now says:\n  %s'
-            % attempt(ws, 'import chat.routing'))
+    return (
+        'The routing imports consumers the post writes only in section 5; importing it now says:\n  %s'
+        % attempt(ws, 'import chat.routing')
+    )
 
 
 def asgi_waits(ws):
-    return ('daphne loads chat.asgi, whose channel layer loads that routing: until section 5 it stops with\n  %s'
-            % attempt(ws, 'import chat.asgi'))
+    return (
+        'daphne loads chat.asgi, whose channel layer loads that routing: until section 5 it stops with\n  %s'
+        % attempt(ws, 'import chat.asgi')
+    )
 
 
 def channel_layers(ws):
-    ws.write('vikander/settings.py', ws.read('vikander/settings.py').rstrip('\n') + '\n\n' + BLOCKS[9].text)
+    ws.write(
+        'vikander/settings.py',
+        ws.read('vikander/settings.py').rstrip('\n') + '\n\n' + BLOCKS[9].text,
+    )
 
 
 STEPS = [
@@ -168,8 +221,10 @@ def step_writing(path):
 
 def step(number):
     if number not in NUMBERS:
-        raise SystemExit('tutorial: there is no step %r; the steps are %s (make tutorial lists them)'
-                         % (number, ', '.join(NUMBERS)))
+        raise SystemExit(
+            'tutorial: there is no step %r; the steps are %s (make tutorial lists them)'
+            % (number, ', '.join(NUMBERS))
+        )
     return STEPS[NUMBERS.index(number)]
 
 
@@ -193,9 +248,11 @@ class Workspace(object):
             with io.open(marker, encoding='utf-8') as handle:
                 self.state = json.load(handle)
         elif os.path.isdir(self.path) and os.listdir(self.path):
-            raise SystemExit('tutorial: %s is not empty and not a walk-through\'s workspace; '
-                             'name another with TUTORIAL_DIR=..., or check it with make tutorial-check'
-                             % os.path.relpath(self.path))
+            raise SystemExit(
+                "tutorial: %s is not empty and not a walk-through's workspace; "
+                'name another with TUTORIAL_DIR=..., or check it with make tutorial-check'
+                % os.path.relpath(self.path)
+            )
 
     def exists(self, name):
         return os.path.exists(os.path.join(self.path, name))
@@ -216,9 +273,13 @@ class Workspace(object):
         """Refuse to replace a file the learner wrote or changed."""
         if not self.exists(name) or name in self.replace:
             return
-        if self.state['wrote'].get(name, self.state['created'].get(name)) != digest(self.read(name)):
-            raise SystemExit('tutorial: %s was changed since the walk-through wrote it; keep your copy elsewhere, '
-                             'or REPLACE=%s to let the next step overwrite it' % (name, name))
+        if self.state['wrote'].get(name, self.state['created'].get(name)) != digest(
+            self.read(name)
+        ):
+            raise SystemExit(
+                'tutorial: %s was changed since the walk-through wrote it; keep your copy elsewhere, '
+                'or REPLACE=%s to let the next step overwrite it' % (name, name)
+            )
 
     def files(self):
         found = set()
@@ -242,11 +303,13 @@ class Workspace(object):
         last = NUMBERS.index(done[-1]) if done else -1
         wanted = NUMBERS.index(step(target).number)
         if wanted <= last:
-            raise SystemExit('tutorial: %s is already past step %s (done: %s); a fresh TUTORIAL_DIR starts over'
-                             % (os.path.relpath(self.path), target, done[-1]))
+            raise SystemExit(
+                'tutorial: %s is already past step %s (done: %s); a fresh TUTORIAL_DIR starts over'
+                % (os.path.relpath(self.path), target, done[-1])
+            )
         os.makedirs(self.path, exist_ok=True)
         performed = []
-        for item in STEPS[last + 1:wanted + 1]:
+        for item in STEPS[last + 1 : wanted + 1]:
             # Every file this step writes is checked before any is written.
             for index in item.blocks:
                 self.guard(BLOCKS[index].path)

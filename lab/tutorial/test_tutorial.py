@@ -4,6 +4,7 @@ workspace to the last step with the check after each; a workspace without
 each step failing the check at that step; the replica's own tree passing;
 and each refusal.
 """
+
 import json
 import os
 import re
@@ -23,9 +24,15 @@ LEGACY_PYTHON = os.path.join(ROOT, 'var', 'venv-legacy', 'bin', 'python')
 
 
 def make(workspace, *arguments, **env):
-    done = subprocess.run(['make', '--no-print-directory', '-s'] + list(arguments) + ['TUTORIAL_DIR=%s' % workspace],
-                          cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
-                          env=dict(os.environ, **env), timeout=600)
+    done = subprocess.run(
+        ['make', '--no-print-directory', '-s'] + list(arguments) + ['TUTORIAL_DIR=%s' % workspace],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        universal_newlines=True,
+        env=dict(os.environ, **env),
+        timeout=600,
+    )
     return done.returncode, done.stdout
 
 
@@ -65,16 +72,22 @@ def test_a_walk_from_an_empty_workspace_passes_the_check_after_each_step(finishe
 
 
 def test_the_last_step_shows_the_posts_consumers_on_the_frames_the_replica_refuses(finished):
-    rows = re.findall(r'^  (.+)\n    the room heard: (.+)\n    runworker said: (.+)\n', finished[2], re.M)
+    rows = re.findall(
+        r'^  (.+)\n    the room heard: (.+)\n    runworker said: (.+)\n', finished[2], re.M
+    )
     assert [(sent, said) for sent, _, said in rows] == [
         ('not JSON at all', "NameError: name 'text' is not defined"),
         ('[1, 2]', "AttributeError: 'list' object has no attribute 'keys'"),
         ('{"handle": "alice"}', 'nothing'),
-        ('{"handle": 1, "message": ["x"]}', 'nothing')], finished[2]
+        ('{"handle": 1, "message": ["x"]}', 'nothing'),
+    ], finished[2]
     heard = [heard for _, heard, _ in rows]
     assert heard[:3] == ['nothing'] * 3, finished[2]
     # Values that are not strings are stored and sent to the room as they came.
-    assert {key: json.loads(heard[3])[key] for key in ('handle', 'message')} == {'handle': 1, 'message': ['x']}
+    assert {key: json.loads(heard[3])[key] for key in ('handle', 'message')} == {
+        'handle': 1,
+        'message': ['x'],
+    }
 
 
 def test_make_tutorial_run_serves_the_workspace_a_chat_two_sockets_share(finished):
@@ -82,30 +95,51 @@ def test_make_tutorial_run_serves_the_workspace_a_chat_two_sockets_share(finishe
     try:
         running.wait_serving(120)
         # The workspace's own settings: the post's layer, as it printed it.
-        assert 'Running worker against channel layer default (asgi_redis.core.RedisChannelLayer)' in running.log()
-        assert running.two_members_chat('hello from the workspace')[1] == ['hello from the workspace']
+        assert (
+            'Running worker against channel layer default (asgi_redis.core.RedisChannelLayer)'
+            in running.log()
+        )
+        assert running.two_members_chat('hello from the workspace')[1] == [
+            'hello from the workspace'
+        ]
         running.ctrl_c()
-        wait_for(lambda: not running.alive(), 20, 'every process tutorial-run started to stop', seen=running.alive)
+        wait_for(
+            lambda: not running.alive(),
+            20,
+            'every process tutorial-run started to stop',
+            seen=running.alive,
+        )
         assert not port_open(running.port) and not port_open(running.redis_port)
     finally:
         running.close()
 
 
-def test_make_tutorial_run_in_docker_mounts_the_workspace_so_an_edit_shows_on_reload(finished, tmp_path):
+def test_make_tutorial_run_in_docker_mounts_the_workspace_so_an_edit_shows_on_reload(
+    finished, tmp_path
+):
     engine = Engine()
     workspace = mutated(finished, tmp_path, lambda workspace: None)
     running = MakeRun('tutorial-run', TUTORIAL_DIR=workspace, RUNTIME='docker')
     try:
         running.wait_serving(1200)
-        assert 'Running worker against channel layer default (asgi_redis.core.RedisChannelLayer)' in running.log()
+        assert (
+            'Running worker against channel layer default (asgi_redis.core.RedisChannelLayer)'
+            in running.log()
+        )
         assert 'Create new chat room' in get(running, '/chat/')[2]
-        edit(os.path.join(workspace, 'templates', 'chat', 'about.html'), 'Create new chat room',
-             'Create a room, edited in the workspace')
+        edit(
+            os.path.join(workspace, 'templates', 'chat', 'about.html'),
+            'Create new chat room',
+            'Create a room, edited in the workspace',
+        )
         assert 'Create a room, edited in the workspace' in get(running, '/chat/')[2]
         running.ctrl_c(signal.SIGTERM)
         wait_for(lambda: not running.alive(), 60, 'tutorial-run to stop', seen=running.alive)
-        left = subprocess.run(['docker', 'ps', '-aq', '--filter', 'name=vikander-run-'], stdout=subprocess.PIPE,
-                              universal_newlines=True).stdout.split()
+        left = subprocess.run(
+            ['docker', 'ps', '-aq', '--filter', 'name=vikander-run-'],
+            stdout=subprocess.PIPE,
+            universal_newlines=True,
+        ).stdout.split()
         assert left == [], running.log()
     finally:
         running.close()
@@ -116,8 +150,10 @@ def test_the_steps_show_the_posts_pitfalls(tmp_path):
     workspace = str(tmp_path / 'tutorial')
     status, output = make(workspace, 'tutorial', 'STEP=4.4')
     assert status == 0, output
-    assert re.search(r'redis\.exceptions\.ConnectionError: Error 111 connecting to localhost:\d+\. Connection refused\.',
-                     output), output
+    assert re.search(
+        r'redis\.exceptions\.ConnectionError: Error 111 connecting to localhost:\d+\. Connection refused\.',
+        output,
+    ), output
     assert "No module named 'chat.consumers'" in output, output
     assert 'channels 1.0.3' in output and 'asgi-redis 1.0.0' in output, output
 
@@ -142,6 +178,7 @@ def remove(*names):
         for name in names:
             target = os.path.join(workspace, name)
             shutil.rmtree(target) if os.path.isdir(target) else os.remove(target)
+
     return change
 
 
@@ -155,7 +192,11 @@ def with_startapps_views(workspace):
 
 
 def without_the_chat_urls(workspace):
-    edit(os.path.join(workspace, 'vikander', 'urls.py'), "    url(r'^chat/', include('chat.urls')),\n", '')
+    edit(
+        os.path.join(workspace, 'vikander', 'urls.py'),
+        "    url(r'^chat/', include('chat.urls')),\n",
+        '',
+    )
 
 
 def without_channel_layers(workspace):
@@ -163,17 +204,20 @@ def without_channel_layers(workspace):
     with open(path) as handle:
         text = handle.read()
     with open(path, 'w') as handle:
-        handle.write(text[:text.index('CHANNEL_LAYERS = {')])
+        handle.write(text[: text.index('CHANNEL_LAYERS = {')])
 
 
 def with_a_stray_asgi_redis(workspace):
     with open(os.path.join(workspace, 'asgi_redis.py'), 'w') as handle:
-        handle.write('# a learner\'s scratch file, named like the package\n')
+        handle.write("# a learner's scratch file, named like the package\n")
 
 
 MUTATIONS = {
     '1': (without_apps, "'channels' and 'chat' in INSTALLED_APPS"),
-    '2.1': (remove('chat/models.py', 'chat/migrations'), 'chat/models.py defining Room and Message'),
+    '2.1': (
+        remove('chat/models.py', 'chat/migrations'),
+        'chat/models.py defining Room and Message',
+    ),
     '2.2': (with_startapps_views, 'chat/views.py defining about, new_room and chat_room'),
     '2.3': (without_the_chat_urls, '/chat/ served by views.about'),
     '2.4': (remove('templates'), 'the about page'),
@@ -193,9 +237,15 @@ def test_a_workspace_without_a_step_fails_the_check_at_that_step(finished, tmp_p
     if change is None:
         # Redis-Server not installed: a PATH without it (the virtualenv only).
         workspace = finished[0]
-        done = subprocess.run([LEGACY_PYTHON, '-m', 'lab.tutorial', 'check', workspace], cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
-                              env=dict(os.environ, PATH=os.path.dirname(LEGACY_PYTHON), PYTHONPATH=ROOT), timeout=300)
+        done = subprocess.run(
+            [LEGACY_PYTHON, '-m', 'lab.tutorial', 'check', workspace],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            universal_newlines=True,
+            env=dict(os.environ, PATH=os.path.dirname(LEGACY_PYTHON), PYTHONPATH=ROOT),
+            timeout=300,
+        )
         status, output = done.returncode, done.stdout
     else:
         status, output, _ = check(mutated(finished, tmp_path, change))
@@ -215,45 +265,100 @@ DISCARD = "        Group('chat-'+label, channel_layer=message.channel_layer).dis
 # report a learner reads: what it saw, what the workspace's processes
 # said, and the hint naming the consumer and the post's line.
 SLIPS = {
-    'no accept': (slip('chat/consumers.py', '    message.reply_channel.send({"accept": True})\n', ''), '5', [
-        'step 5    FAILED, part: accept', 'saw:      connection dropped without an answer',
-        'hint:     ws_connect in chat/consumers.py, the post\'s line: message.reply_channel.send({"accept": True})']),
-    'no group add': (slip('chat/consumers.py', ADD, ''), '5', [
-        'step 5    FAILED, part: join', "expected: the socket's reply channel in the group chat-<label>, in Redis",
-        "hint:     ws_connect in chat/consumers.py, the post's line: " + ADD.strip()]),
-    'no channel_session on ws_connect': (slip('chat/consumers.py', '@channel_session\ndef ws_connect',
-                                              'def ws_connect'), '5', [
-        'step 5    FAILED, part: session',
-        "in ws_connect: AttributeError: 'Message' object has no attribute 'channel_session'",
-        "hint:     ws_connect in chat/consumers.py, the post's line above it: @channel_session"]),
-    'no channel_session on ws_receive': (slip('chat/consumers.py', '@channel_session\ndef ws_receive',
-                                              'def ws_receive'), '5', [
-        'step 5    FAILED, part: store',
-        "runworker said: chat/consumers.py, line 45, in ws_receive: AttributeError: 'Message' object has no "
-        "attribute 'channel_session'",
-        "hint:     ws_receive in chat/consumers.py, the post's line above it: @channel_session"]),
-    'a misspelt name': (slip('chat/consumers.py', 'room.messages.create(**data)', 'room.message.create(**data)'),
-                        '5', ['step 5    FAILED, part: store',
-                              "in ws_receive: AttributeError: 'Room' object has no attribute 'message'",
-                              "hint:     ws_receive in chat/consumers.py, the post's line: "
-                              "m = room.messages.create(**data)"]),
-    "'text' misspelt": (slip('chat/consumers.py', ".send({'text': json.dumps(m.as_dict())})",
-                             ".send({'txt': json.dumps(m.as_dict())})"), '5', [
-        'step 5    FAILED, part: broadcast', "saw:      the members got ['nothing within 10 s', 'nothing within 10 s']",
-        "daphne said: HTTP/WS send decode error: Got invalid WebSocket reply message on websocket.send!",
-        "contains unknown keys {'txt'}",
-        "hint:     ws_receive in chat/consumers.py, the post's line: Group('chat-'+label, "
-        "channel_layer=message.channel_layer).send({'text': json.dumps(m.as_dict())})"]),
-    'no discard': (slip('chat/consumers.py', DISCARD, '        pass\n'), '5', [
-        'step 5    FAILED, part: leave', 'expected: a closed socket gone from the group',
-        "hint:     ws_disconnect in chat/consumers.py, the post's line: " + DISCARD.strip()]),
-    'a wrong import': (slip('chat/views.py', 'from haikunator import Haikunator', 'from haikunator import haikunator'),
-                       '2.2', ["saw:      chat/views.py, line 5, in <module>: ImportError: cannot import name "
-                               "'haikunator'", 'hint:     the file and line named here, in your workspace']),
-    'a misspelt field': (slip('chat/models.py', 'models.TextField()', 'models.TextFeild()'), '2.1', [
-        'expected: the project to load (django.setup())',
-        "saw:      chat/models.py, line 8, in Room: AttributeError: module 'django.db.models' has no attribute "
-        "'TextFeild'"]),
+    'no accept': (
+        slip('chat/consumers.py', '    message.reply_channel.send({"accept": True})\n', ''),
+        '5',
+        [
+            'step 5    FAILED, part: accept',
+            'saw:      connection dropped without an answer',
+            'hint:     ws_connect in chat/consumers.py, the post\'s line: message.reply_channel.send({"accept": True})',
+        ],
+    ),
+    'no group add': (
+        slip('chat/consumers.py', ADD, ''),
+        '5',
+        [
+            'step 5    FAILED, part: join',
+            "expected: the socket's reply channel in the group chat-<label>, in Redis",
+            "hint:     ws_connect in chat/consumers.py, the post's line: " + ADD.strip(),
+        ],
+    ),
+    'no channel_session on ws_connect': (
+        slip('chat/consumers.py', '@channel_session\ndef ws_connect', 'def ws_connect'),
+        '5',
+        [
+            'step 5    FAILED, part: session',
+            "in ws_connect: AttributeError: 'Message' object has no attribute 'channel_session'",
+            "hint:     ws_connect in chat/consumers.py, the post's line above it: @channel_session",
+        ],
+    ),
+    'no channel_session on ws_receive': (
+        slip('chat/consumers.py', '@channel_session\ndef ws_receive', 'def ws_receive'),
+        '5',
+        [
+            'step 5    FAILED, part: store',
+            "runworker said: chat/consumers.py, line 45, in ws_receive: AttributeError: 'Message' object has no "
+            "attribute 'channel_session'",
+            "hint:     ws_receive in chat/consumers.py, the post's line above it: @channel_session",
+        ],
+    ),
+    'a misspelt name': (
+        slip('chat/consumers.py', 'room.messages.create(**data)', 'room.message.create(**data)'),
+        '5',
+        [
+            'step 5    FAILED, part: store',
+            "in ws_receive: AttributeError: 'Room' object has no attribute 'message'",
+            "hint:     ws_receive in chat/consumers.py, the post's line: "
+            'm = room.messages.create(**data)',
+        ],
+    ),
+    "'text' misspelt": (
+        slip(
+            'chat/consumers.py',
+            ".send({'text': json.dumps(m.as_dict())})",
+            ".send({'txt': json.dumps(m.as_dict())})",
+        ),
+        '5',
+        [
+            'step 5    FAILED, part: broadcast',
+            "saw:      the members got ['nothing within 10 s', 'nothing within 10 s']",
+            'daphne said: HTTP/WS send decode error: Got invalid WebSocket reply message on websocket.send!',
+            "contains unknown keys {'txt'}",
+            "hint:     ws_receive in chat/consumers.py, the post's line: Group('chat-'+label, "
+            "channel_layer=message.channel_layer).send({'text': json.dumps(m.as_dict())})",
+        ],
+    ),
+    'no discard': (
+        slip('chat/consumers.py', DISCARD, '        pass\n'),
+        '5',
+        [
+            'step 5    FAILED, part: leave',
+            'expected: a closed socket gone from the group',
+            "hint:     ws_disconnect in chat/consumers.py, the post's line: " + DISCARD.strip(),
+        ],
+    ),
+    'a wrong import': (
+        slip(
+            'chat/views.py',
+            'from haikunator import Haikunator',
+            'from haikunator import haikunator',
+        ),
+        '2.2',
+        [
+            'saw:      chat/views.py, line 5, in <module>: ImportError: cannot import name '
+            "'haikunator'",
+            'hint:     the file and line named here, in your workspace',
+        ],
+    ),
+    'a misspelt field': (
+        slip('chat/models.py', 'models.TextField()', 'models.TextFeild()'),
+        '2.1',
+        [
+            'expected: the project to load (django.setup())',
+            "saw:      chat/models.py, line 8, in Room: AttributeError: module 'django.db.models' has no attribute "
+            "'TextFeild'",
+        ],
+    ),
 }
 
 
@@ -275,7 +380,7 @@ def test_the_check_passes_on_the_replicas_own_tree():
 def test_a_folder_that_is_not_a_walkthroughs_is_refused(tmp_path):
     (tmp_path / 'notes.txt').write_text('mine')
     status, output = make(str(tmp_path), 'tutorial', 'STEP=1')
-    assert status != 0 and 'is not empty and not a walk-through\'s workspace' in output, output
+    assert status != 0 and "is not empty and not a walk-through's workspace" in output, output
     assert os.listdir(str(tmp_path)) == ['notes.txt']
 
 
@@ -292,7 +397,9 @@ def test_a_file_the_learner_changed_is_never_replaced_unless_named(tmp_path):
     with open(os.path.join(workspace, 'chat', 'views.py'), 'w') as handle:
         handle.write(mine)
     status, output = make(workspace, 'tutorial', 'STEP=2.2')
-    assert status != 0 and 'chat/views.py was changed since the walk-through wrote it' in output, output
+    assert status != 0 and 'chat/views.py was changed since the walk-through wrote it' in output, (
+        output
+    )
     assert 'REPLACE=chat/views.py' in output
     with open(os.path.join(workspace, 'chat', 'views.py')) as handle:
         assert handle.read() == mine

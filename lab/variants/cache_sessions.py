@@ -3,7 +3,8 @@ A tuning step of the benchmark (legacy stack, CPython 3.5/3.6): channel
 sessions in Redis through Channels 1.x's own CHANNEL_SESSION_ENGINE and
 django-redis 4.8 (April 2017), on the channel layer's Redis.
 """
-from vikander.settings import *  # noqa: F401,F403
+
+from vikander.settings import *
 from vikander.settings import os
 
 CACHES = {

@@ -5,10 +5,10 @@ testsuite (lab/qa/conformance.py). Served from modern/ as `daphne
 lab.variants.modern_echo:application` with the repository's root on
 PYTHONPATH; pages still go through the chat views.
 """
-from vikander.asgi import application as chat_application  # sets Django up first
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.routing import ProtocolTypeRouter
+from vikander.asgi import application as chat_application  # sets Django up first
 
 
 class EchoConsumer(AsyncWebsocketConsumer):
@@ -19,7 +19,9 @@ class EchoConsumer(AsyncWebsocketConsumer):
             await self.send(bytes_data=bytes_data)
 
 
-application = ProtocolTypeRouter({
-    "http": chat_application,
-    "websocket": EchoConsumer.as_asgi(),
-})
+application = ProtocolTypeRouter(
+    {
+        'http': chat_application,
+        'websocket': EchoConsumer.as_asgi(),
+    }
+)

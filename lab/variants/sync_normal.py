@@ -6,9 +6,10 @@ commit then writes the log without waiting for the disk; the disk catches
 up at each checkpoint. A power cut can lose the last commits, never corrupt
 the file; a crashed process loses nothing.
 """
+
 from django.db.backends.signals import connection_created
 
-from vikander.settings import *  # noqa: F401,F403
+from vikander.settings import *
 
 
 def write_ahead(sender, connection, **kwargs):

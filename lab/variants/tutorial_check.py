@@ -3,8 +3,11 @@
 on the check's database instead of the learner's, so checking writes
 nothing of theirs.
 """
+
 import os
 
-from vikander.settings import *  # noqa: F401,F403
+from vikander.settings import *
 
-DATABASES = {'default': {'ENGINE': 'django.db.backends.sqlite3', 'NAME': os.environ['TUTORIAL_CHECK_DB']}}
+DATABASES = {
+    'default': {'ENGINE': 'django.db.backends.sqlite3', 'NAME': os.environ['TUTORIAL_CHECK_DB']}
+}

@@ -3,6 +3,7 @@ The modern port's consumer driven through Channels 4's WebsocketCommunicator
 against the real ASGI application (routing, origin check and all), and its
 page views through Django's test client.
 """
+
 import asyncio
 import json
 import logging
@@ -17,10 +18,10 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.contrib.staticfiles import finders
+from vikander.asgi import application
 
 from chat import consumers
 from chat.models import Message, Room
-from vikander.asgi import application
 
 ORIGIN = [(b'origin', b'http://127.0.0.1')]
 
@@ -75,7 +76,9 @@ def test_a_delivery_does_not_wait_for_the_database_thread():
         held = asyncio.ensure_future(sync_to_async(hold)())
         await sync_to_async(holding.wait, thread_sensitive=False)(10)
         try:
-            await get_channel_layer().group_send('chat-known-room', {'type': 'chat.message', 'text': '{"n": 1}'})
+            await get_channel_layer().group_send(
+                'chat-known-room', {'type': 'chat.message', 'text': '{"n": 1}'}
+            )
             return await bob.receive_from(timeout=3)
         finally:
             release.set()
@@ -86,12 +89,15 @@ def test_a_delivery_does_not_wait_for_the_database_thread():
 
 
 @db
-@pytest.mark.parametrize('path, logged', [
-    ('/chat/no-such-room/', 'ws room does not exist label=no-such-room'),
-    ('/chat/known-room/extra/', 'invalid ws path=/chat/known-room/extra/'),
-    ('/elsewhere/', 'invalid ws path=/elsewhere/'),
-    ('/', 'invalid ws path=/'),
-])
+@pytest.mark.parametrize(
+    'path, logged',
+    [
+        ('/chat/no-such-room/', 'ws room does not exist label=no-such-room'),
+        ('/chat/known-room/extra/', 'invalid ws path=/chat/known-room/extra/'),
+        ('/elsewhere/', 'invalid ws path=/elsewhere/'),
+        ('/', 'invalid ws path=/'),
+    ],
+)
 def test_unknown_rooms_and_other_paths_are_refused_before_accept(path, logged, chat_log):
     Room.objects.create(label='known-room')
     client, accepted = async_to_sync(connect)(path)
@@ -116,7 +122,10 @@ def test_frames_that_are_not_a_chat_message_are_dropped(chat_log):
         ({'text_data': '[1, 2]'}, "ws message isn't a json object"),
         ({'text_data': 'null'}, "ws message isn't a json object"),
         ({'text_data': '{"handle": "a"}'}, 'ws message unexpected format'),
-        ({'text_data': '{"handle": "a", "message": "m", "room": "x"}'}, 'ws message unexpected format'),
+        (
+            {'text_data': '{"handle": "a", "message": "m", "room": "x"}'},
+            'ws message unexpected format',
+        ),
         ({'text_data': '{"handle": ["a"], "message": 7}'}, 'needs a string handle'),
         ({'text_data': '{"handle": "a", "message": ""}'}, 'non-empty string message'),
     ]
@@ -147,9 +156,16 @@ def test_user_data_in_the_log_is_cut_short(chat_log):
 
     async def scenario():
         client, _ = await connect()
-        for text in (big, json.dumps([big]), json.dumps({big: 1}), json.dumps({'handle': 1, 'message': big})):
+        for text in (
+            big,
+            json.dumps([big]),
+            json.dumps({big: 1}),
+            json.dumps({'handle': 1, 'message': big}),
+        ):
             await client.send_to(text_data=text)
-        await client.send_json_to({'handle': 'h' * consumers.MAX_HANDLE, 'message': big[:consumers.MAX_MESSAGE]})
+        await client.send_json_to(
+            {'handle': 'h' * consumers.MAX_HANDLE, 'message': big[: consumers.MAX_MESSAGE]}
+        )
         return await client.receive_json_from()
 
     assert async_to_sync(scenario)()['handle'] == 'h' * consumers.MAX_HANDLE
@@ -171,9 +187,13 @@ def test_the_pages(client):
     assert Room.objects.filter(label='fresh-room').exists()
     links = re.findall(r'(?:href|src)="/static/([^"]+)"', page.content.decode())
     assert links == [
-        'assets/css/normalize.css', 'assets/css/skeleton.css', 'assets/css/chat.css',
-        'assets/js/jquery-2.1.0.min.js', 'assets/js/reconnecting-websocket.min.js',
-        'assets/js/chat.js']
+        'assets/css/normalize.css',
+        'assets/css/skeleton.css',
+        'assets/css/chat.css',
+        'assets/js/jquery-2.1.0.min.js',
+        'assets/js/reconnecting-websocket.min.js',
+        'assets/js/chat.js',
+    ]
     assert all(finders.find(link) for link in links)
 
     for path in ('/chat/%s/' % ('a' * 51), '/chat/caf%C3%A9/', '/chat//'):
@@ -184,8 +204,12 @@ def test_the_pages(client):
 def test_inputs_refuse_more_than_the_consumer_stores(client):
     # The shared room.html's maxlength must be this consumer's limits too.
     html = client.get('/chat/limits/').content.decode()
-    assert re.findall(r'<input id="handle"[^>]* maxlength="(\d+)"', html) == [str(consumers.MAX_HANDLE)]
-    assert re.findall(r'<input id="message"[^>]* maxlength="(\d+)"', html) == [str(consumers.MAX_MESSAGE)]
+    assert re.findall(r'<input id="handle"[^>]* maxlength="(\d+)"', html) == [
+        str(consumers.MAX_HANDLE)
+    ]
+    assert re.findall(r'<input id="message"[^>]* maxlength="(\d+)"', html) == [
+        str(consumers.MAX_MESSAGE)
+    ]
 
 
 @db
@@ -194,8 +218,10 @@ def test_a_longer_message_or_handle_closes_the_socket_with_4009():
 
     async def scenario():
         codes = []
-        for data in ({'handle': 'h' * (consumers.MAX_HANDLE + 1), 'message': 'm'},
-                     {'handle': 'h', 'message': 'm' * (consumers.MAX_MESSAGE + 1)}):
+        for data in (
+            {'handle': 'h' * (consumers.MAX_HANDLE + 1), 'message': 'm'},
+            {'handle': 'h', 'message': 'm' * (consumers.MAX_MESSAGE + 1)},
+        ):
             client, _ = await connect()
             await client.send_json_to(data)
             codes.append((await client.receive_output())['code'])
@@ -209,8 +235,13 @@ def manage(*args, **env):
     environ = dict(os.environ, DEBUG='0')
     environ.pop('SECRET_KEY', None)
     environ.update(env)
-    return subprocess.run([sys.executable, 'manage.py', *args], env=environ, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.run(
+        [sys.executable, 'manage.py', *args],
+        env=environ,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def test_production_mode_refuses_to_start_without_a_secret_key():
@@ -231,12 +262,19 @@ def test_check_deploy_has_nothing_to_report():
 def test_collectstatic_gathers_the_shared_files(tmp_path):
     result = manage('collectstatic', '--noinput', SECRET_KEY=KEY, STATIC_ROOT=str(tmp_path))
     assert result.returncode == 0, result.stdout
-    assert (tmp_path / 'assets' / 'js' / 'chat.js').read_bytes() == open(finders.find('assets/js/chat.js'), 'rb').read()
+    assert (tmp_path / 'assets' / 'js' / 'chat.js').read_bytes() == open(
+        finders.find('assets/js/chat.js'), 'rb'
+    ).read()
 
 
 def test_production_logs_info_and_up():
-    result = manage('shell', '--no-imports', '-c', 'import logging; print(logging.getLogger("chat").level)',
-                    SECRET_KEY=KEY)
+    result = manage(
+        'shell',
+        '--no-imports',
+        '-c',
+        'import logging; print(logging.getLogger("chat").level)',
+        SECRET_KEY=KEY,
+    )
     assert result.stdout.split() == [str(logging.INFO)], result.stdout
 
 
@@ -244,5 +282,10 @@ def test_conn_max_age_keeps_database_connections_checked_before_reuse():
     # 60 unless the environment says otherwise; the check means a restarted
     # database loses no message.
     code = 'from django.db import connection as c; print(c.settings_dict["CONN_MAX_AGE"], c.settings_dict["CONN_HEALTH_CHECKS"])'
-    assert manage('shell', '--no-imports', '-c', code, SECRET_KEY=KEY).stdout.split() == ['60', 'True']
-    assert manage('shell', '--no-imports', '-c', code, SECRET_KEY=KEY, CONN_MAX_AGE='0').stdout.split() == ['0', 'True']
+    assert manage('shell', '--no-imports', '-c', code, SECRET_KEY=KEY).stdout.split() == [
+        '60',
+        'True',
+    ]
+    assert manage(
+        'shell', '--no-imports', '-c', code, SECRET_KEY=KEY, CONN_MAX_AGE='0'
+    ).stdout.split() == ['0', 'True']
