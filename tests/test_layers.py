@@ -91,7 +91,8 @@ def test_a_group_send_logs_the_members_it_drops_at_capacity_and_reaches_the_rest
     assert [layer.receive([full])[1]['text'] for _ in range(2)] == ['old 1', 'old 2']
     assert layer.receive([full]) == (None, None)
     assert [r.getMessage() for r in caplog.records] == [
-        'group chat-room: message dropped for 1 member(s) whose reply channel is full: websocket.send!full'
+        'group chat-room: message dropped for 1 member(s) whose reply channel is full: '
+        'websocket.send!full'
     ]
 
 

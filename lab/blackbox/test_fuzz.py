@@ -92,7 +92,8 @@ class Fuzzer(object):
 
     def rows_since_last(self):
         rows = self.db.execute(
-            'SELECT chat_message.id, handle, message FROM chat_message JOIN chat_room ON chat_room.id = room_id '
+            'SELECT chat_message.id, handle, message '
+            'FROM chat_message JOIN chat_room ON chat_room.id = room_id '
             'WHERE label = ? AND chat_message.id > ? ORDER BY chat_message.id',
             (ROOM, self.last_row),
         ).fetchall()

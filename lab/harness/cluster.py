@@ -248,8 +248,8 @@ def interrupted(*_):
 def main(kind, port):
     if kind not in COMPOSE or not port.isdigit():
         sys.exit(
-            'make cluster: STACK=%s CLUSTER_PORT=%s: STACK is legacy or modern, CLUSTER_PORT a port number'
-            % (kind, port)
+            'make cluster: STACK=%s CLUSTER_PORT=%s: '
+            'STACK is legacy or modern, CLUSTER_PORT a port number' % (kind, port)
         )
     # Stopped as by Ctrl-C when a process manager sends SIGTERM instead.
     signal.signal(signal.SIGTERM, interrupted)

@@ -19,7 +19,8 @@ POST = os.path.join(ROOT, 'docs', 'post.md')
 # daphne's and runworker's first lines as the post printed them (section
 # 4.5), where they listen and the layer's class left to fill in.
 DAPHNE_SAID = (
-    'Starting server at tcp:port={port}:interface={interface}, channel layer chat.asgi:channel_layer.',
+    'Starting server at tcp:port={port}:interface={interface}, '
+    'channel layer chat.asgi:channel_layer.',
     'Using busy-loop synchronous mode on channel layer',
     'Listening on endpoint tcp:port={port}:interface={interface}',
 )

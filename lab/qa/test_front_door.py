@@ -171,7 +171,8 @@ def test_the_check_can_fail():
     # A page naming a removed target, a former folder, a missing file, a
     # dead link and a bare path that is gone, beside ones that exist.
     page = (
-        '`make setup`, `harness/stack.py`, `lab/nothing.py`, [gone](docs/gone.md), `chat/models.py`, '
+        '`make setup`, `harness/stack.py`, `lab/nothing.py`, [gone](docs/gone.md), '
+        '`chat/models.py`, '
         '[here](../setup.md), measured (docs/benchmarks.md), [fine](benchmarks.md), /chat/room-1/'
     )
     assert set(re.findall(r'`make ([a-z][a-z0-9-]*)', page)) - targets() == {'setup'}

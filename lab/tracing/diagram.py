@@ -53,8 +53,8 @@ def draw(kind, hops, title):
             rows.append(('daphne', 'browser', 'frame to a member', hop['ms']))
     height = TOP + ROW * (len(rows) + 1)
     out = [
-        '<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="monospace" font-size="11">'
-        % (WIDTH, height),
+        '<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
+        'font-family="monospace" font-size="11">' % (WIDTH, height),
         '<rect width="100%" height="100%" fill="white"/>',
         '<defs><marker id="a" markerWidth="8" markerHeight="8" refX="7" refY="3" orient="auto">'
         '<path d="M0,0 L7,3 L0,6 z" fill="#333"/></marker></defs>',
@@ -103,7 +103,9 @@ def record(kind):
 
 def main(folder=os.path.join(ROOT, 'docs', 'generated')):
     titles = {
-        'legacy': 'One chat message through the replica (Channels 1.0.3, asgi_redis, one runworker)',
+        'legacy': (
+            'One chat message through the replica (Channels 1.0.3, asgi_redis, one runworker)'
+        ),
         'modern': 'One chat message through the modern port (Channels 4, channels_redis Pub/Sub)',
     }
     for kind in ('legacy', 'modern'):

@@ -114,7 +114,8 @@ def start_project(ws):
     )
     ws.write('vikander/settings.py', settings)
     return (
-        "The pinned install (requirements-legacy.txt, in var/venv-legacy) has what the post's pip log shows:\n"
+        'The pinned install (requirements-legacy.txt, in var/venv-legacy) '
+        "has what the post's pip log shows:\n"
         + versions(
             'channels', 'daphne', 'asgiref', 'autobahn', 'Twisted', 'txaio', 'zope.interface'
         )
@@ -162,7 +163,8 @@ def redis_server(ws):
         ['redis-server', '--version'], stdout=subprocess.PIPE, universal_newlines=True
     )
     return (
-        'Before a Redis server runs, the layer says what the post printed (here on port %d, where none '
+        'Before a Redis server runs, the layer says what the post printed '
+        '(here on port %d, where none '
         'listens):\n  %s\nInstalled: %s' % (closed, refused, installed.stdout.strip())
     )
 
@@ -175,15 +177,15 @@ def redis_layer(ws):
 
 def routing_waits(ws):
     return (
-        'The routing imports consumers the post writes only in section 5; importing it now says:\n  %s'
-        % attempt(ws, 'import chat.routing')
+        'The routing imports consumers the post writes only in section 5; '
+        'importing it now says:\n  %s' % attempt(ws, 'import chat.routing')
     )
 
 
 def asgi_waits(ws):
     return (
-        'daphne loads chat.asgi, whose channel layer loads that routing: until section 5 it stops with\n  %s'
-        % attempt(ws, 'import chat.asgi')
+        'daphne loads chat.asgi, whose channel layer loads that routing: '
+        'until section 5 it stops with\n  %s' % attempt(ws, 'import chat.asgi')
     )
 
 
@@ -277,7 +279,8 @@ class Workspace(object):
             self.read(name)
         ):
             raise SystemExit(
-                'tutorial: %s was changed since the walk-through wrote it; keep your copy elsewhere, '
+                'tutorial: %s was changed since the walk-through wrote it; '
+                'keep your copy elsewhere, '
                 'or REPLACE=%s to let the next step overwrite it' % (name, name)
             )
 

@@ -151,7 +151,8 @@ def test_the_steps_show_the_posts_pitfalls(tmp_path):
     status, output = make(workspace, 'tutorial', 'STEP=4.4')
     assert status == 0, output
     assert re.search(
-        r'redis\.exceptions\.ConnectionError: Error 111 connecting to localhost:\d+\. Connection refused\.',
+        r'redis\.exceptions\.ConnectionError: '
+        r'Error 111 connecting to localhost:\d+\. Connection refused\.',
         output,
     ), output
     assert "No module named 'chat.consumers'" in output, output
@@ -260,7 +261,10 @@ def slip(name, old, new):
 
 
 ADD = "    Group('chat-'+label, channel_layer=message.channel_layer).add(message.reply_channel)\n"
-DISCARD = "        Group('chat-'+label, channel_layer=message.channel_layer).discard(message.reply_channel)\n"
+DISCARD = (
+    "        Group('chat-'+label, channel_layer=message.channel_layer)"
+    '.discard(message.reply_channel)\n'
+)
 # Each slip, the step and part the check stops at, and the words of its
 # report a learner reads: what it saw, what the workspace's processes
 # said, and the hint naming the consumer and the post's line.
@@ -271,7 +275,8 @@ SLIPS = {
         [
             'step 5    FAILED, part: accept',
             'saw:      connection dropped without an answer',
-            'hint:     ws_connect in chat/consumers.py, the post\'s line: message.reply_channel.send({"accept": True})',
+            "hint:     ws_connect in chat/consumers.py, the post's line: "
+            'message.reply_channel.send({"accept": True})',
         ],
     ),
     'no group add': (
@@ -297,7 +302,8 @@ SLIPS = {
         '5',
         [
             'step 5    FAILED, part: store',
-            "runworker said: chat/consumers.py, line 45, in ws_receive: AttributeError: 'Message' object has no "
+            'runworker said: chat/consumers.py, line 45, in ws_receive: '
+            "AttributeError: 'Message' object has no "
             "attribute 'channel_session'",
             "hint:     ws_receive in chat/consumers.py, the post's line above it: @channel_session",
         ],
@@ -322,7 +328,8 @@ SLIPS = {
         [
             'step 5    FAILED, part: broadcast',
             "saw:      the members got ['nothing within 10 s', 'nothing within 10 s']",
-            'daphne said: HTTP/WS send decode error: Got invalid WebSocket reply message on websocket.send!',
+            'daphne said: HTTP/WS send decode error: '
+            'Got invalid WebSocket reply message on websocket.send!',
             "contains unknown keys {'txt'}",
             "hint:     ws_receive in chat/consumers.py, the post's line: Group('chat-'+label, "
             "channel_layer=message.channel_layer).send({'text': json.dumps(m.as_dict())})",
@@ -355,7 +362,8 @@ SLIPS = {
         '2.1',
         [
             'expected: the project to load (django.setup())',
-            "saw:      chat/models.py, line 8, in Room: AttributeError: module 'django.db.models' has no attribute "
+            'saw:      chat/models.py, line 8, in Room: '
+            "AttributeError: module 'django.db.models' has no attribute "
             "'TextFeild'",
         ],
     ),

@@ -281,7 +281,10 @@ def test_production_logs_info_and_up():
 def test_conn_max_age_keeps_database_connections_checked_before_reuse():
     # 60 unless the environment says otherwise; the check means a restarted
     # database loses no message.
-    code = 'from django.db import connection as c; print(c.settings_dict["CONN_MAX_AGE"], c.settings_dict["CONN_HEALTH_CHECKS"])'
+    code = (
+        'from django.db import connection as c; '
+        'print(c.settings_dict["CONN_MAX_AGE"], c.settings_dict["CONN_HEALTH_CHECKS"])'
+    )
     assert manage('shell', '--no-imports', '-c', code, SECRET_KEY=KEY).stdout.split() == [
         '60',
         'True',
