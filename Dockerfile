@@ -22,8 +22,11 @@ COPY vikander vikander/
 COPY chat chat/
 COPY templates templates/
 COPY static static/
+COPY ops/respawn ops/healthcheck ops/
 # The cluster's settings and sharded layer (docker-compose.yml).
-COPY ops/respawn ops/healthcheck ops/cluster_settings.py ops/sharded.py ops/
+COPY lab/__init__.py lab/
+COPY lab/variants/__init__.py lab/variants/cluster.py lab/variants/
+COPY lab/layers/__init__.py lab/layers/sharded.py lab/layers/
 # collectstatic fills STATIC_ROOT, the volume the proxy serves.
 RUN mkdir -p var static-collected && chown chat var static-collected
 USER chat

@@ -23,9 +23,9 @@ WITH_MODERN := PATH="$(CURDIR)/$(MODERN)/bin:$$PATH"
 # newer (numpy 2.4 and matplotlib 3.11 in requirements/tools.txt need 3.11).
 CURRENT_PYTHONS := 3.13 3.12 3.11
 # What must stay valid Python 3.5: the post's package, its tests, what they
-# run (the harness, the settings variants, the told trace's layers, the QA
-# drivers) and the cluster's settings.
-PY35 := manage.py vikander chat tests lab/harness lab/variants lab/tracing lab/qa lab/tutorial ops/cluster_settings.py ops/sharded.py
+# run (the harness, the settings variants, the channel layers, the QA
+# drivers), the cluster's settings and layer among them.
+PY35 := manage.py vikander chat tests lab/harness lab/variants lab/layers lab/tracing lab/qa lab/tutorial
 
 .PHONY: help run run-modern run-production run-modern-production test compare screenshots \
 	setup-legacy setup-modern packages migrate check-py35 assets trace trace-diagram cluster \
@@ -39,26 +39,26 @@ help: ## every target, one line each
 # web, worker and redis under honcho (docs/deviations.md).
 # The post ran one runworker and Django's default CONN_MAX_AGE (0). What the
 # benchmark found carries more (docs/performance.md) is a variable away:
-# RUNWORKERS=2, CONN_MAX_AGE=60 (deviation C18). TRACE=told runs the told
-# trace's settings (lab/variants/told_trace.py): the layer itself tells
-# `make trace TRACE=told` each hop. RUNTIME=host runs the legacy virtualenv
+# RUNWORKERS=2, CONN_MAX_AGE=60 (deviation C18). TRACE=layer runs the layer
+# trace's settings (lab/variants/layer_trace.py): the channel layer itself
+# publishes each hop for `make trace TRACE=layer`. RUNTIME=host runs the legacy virtualenv
 # on this machine's CPython 3.5 or 3.6, RUNTIME=docker the legacy image
 # (ops/run-in-docker); unset, ops/runtime chooses, says why in the first
 # line, and refuses a value of these variables that would do nothing.
 RUNWORKERS ?= 1
 CONN_MAX_AGE ?= 0
 TRACE ?=
-TOLD_SETTINGS = $(if $(filter told,$(TRACE)),DJANGO_SETTINGS_MODULE=lab.variants.$(1) PYTHONPATH=$(CURDIR))
+LAYER_TRACE_SETTINGS = $(if $(filter layer,$(TRACE)),DJANGO_SETTINGS_MODULE=lab.variants.$(1) PYTHONPATH=$(CURDIR))
 # make run, make run-modern and make trace refuse a TRACE that would do
 # nothing.
-TRACE_CHECK = @case "$(TRACE)" in ''|told) ;; *) echo "make $@: TRACE=$(TRACE): TRACE=told (the layer tells make trace each hop), or unset" >&2; exit 2 ;; esac
+TRACE_CHECK = @case "$(TRACE)" in ''|layer) ;; *) echo "make $@: TRACE=$(TRACE): TRACE=layer (the channel layer publishes each hop for make trace), or unset" >&2; exit 2 ;; esac
 run: ## the post: Redis, daphne and one runworker on http://127.0.0.1:8001/chat/
 	$(TRACE_CHECK)
 	@runtime="$$(ops/runtime run)" || exit 2; \
 	if [ "$$runtime" = docker ]; then exec ops/run-in-docker .; fi; \
 	$(MAKE) --no-print-directory setup-legacy migrate && \
 	echo "Serving http://127.0.0.1:$(PORT)/chat/ (Ctrl-C stops Redis, daphne and the runworker)" && \
-	$(WITH_LEGACY) $(call TOLD_SETTINGS,told_trace) CONN_MAX_AGE=$(CONN_MAX_AGE) \
+	$(WITH_LEGACY) $(call LAYER_TRACE_SETTINGS,layer_trace) CONN_MAX_AGE=$(CONN_MAX_AGE) \
 		exec honcho start -f Procfile -c worker=$(RUNWORKERS) web worker redis
 
 # The modern port on its own port, on the same database and Redis server
@@ -70,7 +70,7 @@ run-modern: setup-modern ## the modern port on http://127.0.0.1:8002/chat/
 	cd modern && ../$(MODERN)/bin/python manage.py migrate --noinput
 	@echo "Serving http://127.0.0.1:$(MODERN_PORT)/chat/ (Ctrl-C stops Redis and daphne)"
 	$(WITH_MODERN) PORT=$(MODERN_PORT) REDIS_URL=$(MODERN_REDIS_URL) \
-		$(call TOLD_SETTINGS,modern_told_trace) honcho start -f modern/Procfile web redis
+		$(call LAYER_TRACE_SETTINGS,modern_layer_trace) honcho start -f modern/Procfile web redis
 
 # Production mode (DEBUG=0, SECRET_KEY from the environment): collectstatic,
 # then the whole Procfile, nginx with TLS in front (ops/proxy) included, on
@@ -115,15 +115,15 @@ endif
 
 # One line per hop through the channel layer of the stack `make run` (or,
 # with STACK=modern, `make run-modern`) started, until Ctrl-C; a line per
-# message at the end. Read from Redis's MONITOR; TRACE=told reads what the
-# layer tells under `make run TRACE=told`. TRACE_ARGS='--seconds 30' and
+# message at the end. Read from Redis's MONITOR; TRACE=layer reads what the
+# layer publishes under `make run TRACE=layer`. TRACE_ARGS='--seconds 30' and
 # the like (lab/tracing/).
 STACK ?= legacy
 TRACE_ARGS ?= --summary
 trace: $(TRACER)/.installed ## every hop of each chat message through the running stack's channel layer
 	$(TRACE_CHECK)
 	MODERN_REDIS_URL=$(MODERN_REDIS_URL) $(TRACER)/bin/python -m lab.tracing --stack $(STACK) \
-		$(if $(filter told,$(TRACE)),--told) $(TRACE_ARGS)
+		$(if $(filter layer,$(TRACE)),--layer) $(TRACE_ARGS)
 
 trace-diagram: setup-legacy setup-modern $(TOOLS)/.installed $(TRACER)/.installed ## docs/generated/trace-*.svg: one message through each stack
 	$(TOOLS)/bin/python -m lab.tracing.diagram
@@ -136,7 +136,7 @@ trace-diagram: setup-legacy setup-modern $(TOOLS)/.installed $(TRACER)/.installe
 CLUSTER_PORT ?= 8443
 cluster: $(TOOLS)/.installed ## the stack over several containers behind nginx, sharded Redis, PostgreSQL
 	ops/install-system-packages $(DOCKER_PACKAGES)
-	$(TOOLS)/bin/python -m lab.harness.cluster $(STACK) $(CLUSTER_PORT)
+	$(TOOLS)/bin/python -m lab.cluster $(STACK) $(CLUSTER_PORT)
 
 # Every stack under every load (lab/bench/run.py), then
 # docs/generated/benchmarks.md and bench-load.png (lab/bench/report.py),

@@ -172,7 +172,7 @@ def test_past_the_channel_expiry_a_waiting_frame_is_lost_and_the_runworker_says_
         )
         wait_for(lambda: warned in worker.output(), 10, 'the warning', seen=worker.output)
         say(alice, 'alice', 'fresh')
-        # The client is told nothing: no frame, no close, the socket stays
+        # The client hears nothing: no frame, no close, the socket stays
         # open and chats on; 'stale' is in no row.
         assert drain(alice) == drain(bob) == ['fresh']
         assert alice.connected and bob.connected

@@ -1,11 +1,11 @@
 """
-The channel layers on real redis-servers. Deviation C17 (ops/sharded.py,
+The channel layers on real redis-servers. Deviation C17 (lab/layers/sharded.py,
 the cluster's): the layer over two, sent to as daphne does and received
 from as runworker does (a blocking receive, again and again). Deviation
 C20 (vikander/layers.py): a group send says at WARNING which members it
 dropped at capacity; C21: a receive says which messages it found expired;
-the cluster's and the told trace's layers (lab/tracing/layers.py) too. The
-told trace's layer tells the trace what it did.
+the cluster's and the layer trace's layers (lab/layers/traced.py) too. The
+layer trace's layer publishes what it did for the trace.
 """
 
 import json
@@ -19,14 +19,14 @@ import redis
 from asgi_redis import RedisChannelLayer
 
 from lab.harness.stack import free_port, port_open, redis_server, wait_for
-from lab.tracing.layers import TRACE_CHANNEL, TracedRedisChannelLayer
-from ops.sharded import ShardedRedisChannelLayer
+from lab.layers.sharded import ShardedRedisChannelLayer
+from lab.layers.traced import TRACE_CHANNEL, TracedRedisChannelLayer
 from vikander.layers import RedisChannelLayer as ReplicaLayer
 
 LAYERS = {
     'replica': ReplicaLayer,
     'sharded': ShardedRedisChannelLayer,
-    'told': TracedRedisChannelLayer,
+    'traced': TracedRedisChannelLayer,
 }
 
 
@@ -148,14 +148,14 @@ def test_the_traced_layer_tells_each_hop_and_pairs_sent_with_received(two_shards
         layer.send('websocket.send!a', {'text': 'one too many'})
     events = []
 
-    def told():
+    def published():
         published = trace.get_message(timeout=0.1)
         if published:
             events.extend(json.loads(str(published['data'], 'utf-8'))['events'])
         return len(events) >= 9
 
-    wait_for(told, 15, 'the trace events')
-    # In the order they happened, the group send told after its members' sends.
+    wait_for(published, 15, 'the trace events')
+    # In the order they happened, the group send published after its members' sends.
     assert [e['event'] for e in events] == [
         'group_add',
         'group_add',

@@ -52,9 +52,9 @@ def test_the_posts_layer_stands_then_the_replica_names_its_own():
 
 
 def test_the_cluster_shards_the_layer_over_every_redis_url():
-    # Deviations C16 and C17: ops/cluster_settings.py, the post's settings otherwise.
+    # Deviations C16 and C17: lab/variants/cluster.py, the post's settings otherwise.
     cluster = dict(
-        DJANGO_SETTINGS_MODULE='ops.cluster_settings',
+        DJANGO_SETTINGS_MODULE='lab.variants.cluster',
         REDIS_URL='redis://redis1:6379 redis://redis2:6379',
     )
     assert (
@@ -63,7 +63,7 @@ def test_the_cluster_shards_the_layer_over_every_redis_url():
     )
     assert (
         setting('CHANNEL_LAYERS["default"]["BACKEND"]', **cluster)
-        == 'ops.sharded.ShardedRedisChannelLayer'
+        == 'lab.layers.sharded.ShardedRedisChannelLayer'
     )
     assert (
         setting('CHANNEL_LAYERS["default"]["ROUTING"]', **cluster) == 'chat.routing.channel_routing'
@@ -76,11 +76,11 @@ def test_conn_max_age_keeps_database_connections():
     assert setting('DATABASES["default"]["CONN_MAX_AGE"]', CONN_MAX_AGE='60') == '60'
 
 
-def test_the_told_trace_brings_its_own_settings_over_the_posts():
-    told = dict(DJANGO_SETTINGS_MODULE='lab.variants.told_trace')
+def test_the_layer_trace_brings_its_own_settings_over_the_posts():
+    layer_trace = dict(DJANGO_SETTINGS_MODULE='lab.variants.layer_trace')
     assert (
-        setting('CHANNEL_LAYERS["default"]["BACKEND"]', **told)
-        == 'lab.tracing.layers.TracedRedisChannelLayer'
+        setting('CHANNEL_LAYERS["default"]["BACKEND"]', **layer_trace)
+        == 'lab.layers.traced.TracedRedisChannelLayer'
     )
-    assert setting('CHANNEL_SESSION_ENGINE', **told) == 'lab.tracing.sessions'
-    assert setting('SESSION_ENGINE', **told) == 'django.contrib.sessions.backends.db'
+    assert setting('CHANNEL_SESSION_ENGINE', **layer_trace) == 'lab.variants.traced_sessions'
+    assert setting('SESSION_ENGINE', **layer_trace) == 'django.contrib.sessions.backends.db'

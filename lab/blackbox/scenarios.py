@@ -352,12 +352,12 @@ def under_load(stack, rate):
     """Ten members of one room, each sending `rate` messages a second for
     4 s (the benchmark's clients, lab/harness/load.py): the outcome class, with
     what the stack's logs account for classed as logged, as `make bench`
-    classes it (lab/harness/logged.py), and whether every loss was told (a
+    classes it (lab/harness/logged.py), and whether every loss was reported (a
     close code or a WARNING line)."""
     counted = asyncio.run(load.run(load.Load('room', 1, 10, rate, 4), stack, {}))
     counted['lost'] = account(counted['lost'], losses(stack.logs()))
     seen = outcome(counted)
-    return {'outcome': seen, 'every loss told': seen != LOST_SILENTLY}
+    return {'outcome': seen, 'every loss reported': seen != LOST_SILENTLY}
 
 
 @scenario

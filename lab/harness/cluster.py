@@ -7,8 +7,7 @@ topology with the proxy published on 127.0.0.1 only, and removes every
 container, network and volume it made on stop. `url` and `ws_url` lead
 through the proxy, as a browser's would; the methods below are the faults
 a test puts on it. Standard library only, valid Python 3.5, like stack.py.
-
-    python -m lab.harness.cluster legacy|modern [PORT]   (make cluster)
+`make cluster` runs it through lab/cluster/.
 """
 
 import atexit
@@ -18,7 +17,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 from urllib.error import HTTPError
 
 from lab.harness.stack import ROOT, free_port, wait_for
@@ -239,33 +237,3 @@ class Cluster(object):
 
     def __exit__(self, *exc):
         self.stop()
-
-
-def interrupted(*_):
-    raise KeyboardInterrupt
-
-
-def main(kind, port):
-    if kind not in COMPOSE or not port.isdigit():
-        sys.exit(
-            'make cluster: STACK=%s CLUSTER_PORT=%s: '
-            'STACK is legacy or modern, CLUSTER_PORT a port number' % (kind, port)
-        )
-    # Stopped as by Ctrl-C when a process manager sends SIGTERM instead.
-    signal.signal(signal.SIGTERM, interrupted)
-    cluster = Cluster(kind, int(port))
-    try:
-        print(
-            'Serving %s/chat/ through nginx (Ctrl-C stops and removes the cluster)' % cluster.url,
-            flush=True,
-        )
-        cluster.compose('logs', '-f', '--tail', '5', check=False, follow=True)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        print('Stopping and removing the cluster', flush=True)
-        cluster.stop()
-
-
-if __name__ == '__main__':
-    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else str(free_port()))

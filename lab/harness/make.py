@@ -1,5 +1,5 @@
 """
-`make run` and its kin as a user runs them, for the tests of the house and
+`make run` and its kin as a user runs them, for the project's tests of itself and
 of the walk-through: the make process, everything it starts, Ctrl-C.
 Valid Python 3.5.
 """

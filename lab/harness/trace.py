@@ -13,10 +13,10 @@ from lab.harness.client import frames, fresh_label, join, say
 from lab.harness.stack import ROOT, variant, wait_for
 
 
-def told(kind):
-    """The environment of a stack whose layer tells the trace what it does,
-    as `make run TRACE=told` and `make run-modern TRACE=told` start it."""
-    return variant('told_trace' if kind == 'legacy' else 'modern_told_trace')
+def layer_trace(kind):
+    """The environment of a stack whose channel layer publishes each hop for the trace,
+    as `make run TRACE=layer` and `make run-modern TRACE=layer` start it."""
+    return variant('layer_trace' if kind == 'legacy' else 'modern_layer_trace')
 
 
 # The trace's own virtualenv, as `make trace` runs it: the standard library

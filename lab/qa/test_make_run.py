@@ -165,7 +165,7 @@ def test_without_python_or_pyenv_make_run_starts_an_engine_and_serves_the_post_i
                 stdout=subprocess.DEVNULL,
             )
     engine_before = engine_answers()
-    make_run = MakeRun(env={'PATH': without_pyenv()}, RUNWORKERS='2', TRACE='told')
+    make_run = MakeRun(env={'PATH': without_pyenv()}, RUNWORKERS='2', TRACE='layer')
     try:
         make_run.wait_serving(1200)
         log = make_run.log()
@@ -185,12 +185,12 @@ def test_without_python_or_pyenv_make_run_starts_an_engine_and_serves_the_post_i
         )
         assert (
             unsaid(
-                make_run.log(), RUNWORKER_SAID, layer='lab.tracing.layers.TracedRedisChannelLayer'
+                make_run.log(), RUNWORKER_SAID, layer='lab.layers.traced.TracedRedisChannelLayer'
             )
             == []
         )
         assert 'worker.2 | ' in make_run.log() and port_open(make_run.redis_port)
-        label, lines = chat(make_run, Trace(make_run, '--told'), 'delivered websocket.send!')
+        label, lines = chat(make_run, Trace(make_run, '--layer'), 'delivered websocket.send!')
         assert any('runworker ' in line and 'took websocket.receive' in line for line in lines), (
             lines
         )
@@ -256,8 +256,8 @@ def test_make_trace_refuses_a_trace_it_cannot_use_by_name():
     status, printed = make('trace', 'TRACE=loud')
     assert status == 2
     assert (
-        'make trace: TRACE=loud: TRACE=told (the layer tells make trace each hop), or unset'
-        in printed
+        'make trace: TRACE=loud: '
+        'TRACE=layer (the channel layer publishes each hop for make trace), or unset' in printed
     )
 
 

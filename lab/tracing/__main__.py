@@ -1,13 +1,13 @@
 """
 `make trace`: one line per hop through the channel layer of a running
 stack, as it happens, until Ctrl-C (or --seconds). Beside a plain `make
-run`, the hops are read from Redis's MONITOR, the stack unchanged; --told
-reads what the layer itself tells instead, when the stack runs the told
-trace's settings (`make run TRACE=told`). The modern port's are read from
-MONITOR, with what its layer tells there under `make run-modern
-TRACE=told`.
+run`, the hops are read from Redis's MONITOR, the stack unchanged; --layer
+reads what the layer itself publishes instead, when the stack runs the layer
+trace's settings (`make run TRACE=layer`). The modern port's are read from
+MONITOR, with what its layer publishes there under `make run-modern
+TRACE=layer`.
 
-    python -m lab.tracing [--stack legacy|modern] [--told] [--redis URL]
+    python -m lab.tracing [--stack legacy|modern] [--layer] [--redis URL]
                           [--summary] [--seconds N] [--record FILE]
 
 --stack (default $STACK, else legacy) picks how to read the trail; --redis
@@ -25,13 +25,13 @@ from urllib.parse import urlparse
 
 from lab.tracing import hops as trail
 from lab.tracing.monitor import Clients, commands
-from lab.tracing.told import events
+from lab.tracing.pubsub import events
 
 DEFAULT_REDIS = {
     'legacy': ('REDIS_URL', 'redis://127.0.0.1:6379'),
     'modern': ('MODERN_REDIS_URL', 'redis://127.0.0.1:6379/1'),
 }
-# asgi_redis's default prefix, before lab/tracing/layers.py's TRACE_CHANNEL.
+# asgi_redis's default prefix, before lab/layers/traced.py's TRACE_CHANNEL.
 LEGACY_TRACE = 'asgi:__trace__'
 
 
@@ -40,15 +40,15 @@ def hops(args, url, stop):
     whenever nothing more has come."""
     host, port = url.hostname, url.port or 6379
     database = int((url.path or '/0').strip('/') or 0)
-    if args.stack == 'legacy' and args.told:
+    if args.stack == 'legacy' and args.layer:
         reader = trail.Legacy()
         for event in events(host, port, LEGACY_TRACE, stop):
             if event is None:
                 yield None
             else:
-                yield from reader.told(event)
+                yield from reader.from_layer(event)
         return
-    reader = trail.Watched(Clients()) if args.stack == 'legacy' else trail.Modern(Clients())
+    reader = trail.Monitored(Clients()) if args.stack == 'legacy' else trail.Modern(Clients())
     for command in commands(host, port, reader.COMMANDS, stop=stop):
         if command is None:
             yield None
@@ -64,7 +64,9 @@ def main(argv=None):
         '--stack', choices=('legacy', 'modern'), default=os.environ.get('STACK') or 'legacy'
     )
     parser.add_argument(
-        '--told', action='store_true', help='read what the layer tells (make run TRACE=told)'
+        '--layer',
+        action='store_true',
+        help='read the hops the layer publishes (make run TRACE=layer)',
     )
     parser.add_argument('--redis')
     parser.add_argument('--summary', action='store_true', help='a line per message at the end')
@@ -89,7 +91,7 @@ def main(argv=None):
                         url.hostname,
                         url.port or 6379,
                         url.path or '',
-                        'from what its layer tells' if args.told else "from Redis's MONITOR",
+                        'from what its layer publishes' if args.layer else "from Redis's MONITOR",
                     )
                 )
             sys.stdout.flush()

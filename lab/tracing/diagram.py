@@ -14,7 +14,7 @@ import tempfile
 from html import escape
 
 from lab.harness.stack import ROOT, Stack
-from lab.harness.trace import Trace, chat, told
+from lab.harness.trace import Trace, chat, layer_trace
 
 LANES = {
     'legacy': ['browser', 'daphne', 'Redis', 'runworker', 'database'],
@@ -84,12 +84,12 @@ def draw(kind, hops, title):
 
 
 def record(kind):
-    """A stack, the told trace (which sees inside daphne), two members, one
+    """A stack, the layer trace (which sees inside daphne), two members, one
     message: the trace's hops."""
     handle, path = tempfile.mkstemp(suffix='.json')
     os.close(handle)
-    with Stack(kind, env=told(kind)) as stack:
-        trace = Trace(stack, '--told', '--record', path)
+    with Stack(kind, env=layer_trace(kind)) as stack:
+        trace = Trace(stack, '--layer', '--record', path)
         chat(
             stack,
             trace,

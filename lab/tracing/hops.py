@@ -1,21 +1,21 @@
 """
-From what Redis sees and what the layers tell, to hops: the messages the
+From what Redis sees and what the layers publish, to hops: the messages the
 post talks about, one line per step.
 
-Legacy (asgi_redis 1.0), watched: beside a plain `make run`, Redis's
-MONITOR shows each command daphne and the runworkers send (Watched): a send
+Legacy (asgi_redis 1.0), from MONITOR: beside a plain `make run`, Redis's
+MONITOR shows each command daphne and the runworkers send (Monitored): a send
 is the layer's send script with the message itself, a worker took a
 message when it read the message's key, daphne delivered a reply when its
 poll did the same; ZADD, ZREM and ZRANGE on a group's key are group_add,
-group_discard and a group send. Told (`make run TRACE=told`): the layer in
-daphne and in each runworker (lab/tracing/layers.py) tells what it does,
-and the channel sessions when they load and save (lab/tracing/sessions.py).
+group_discard and a group send. Layer trace (`make run TRACE=layer`): the layer in
+daphne and in each runworker (lab/layers/traced.py) publishes what it does,
+and the channel sessions when they load and save (lab/variants/traced_sessions.py).
 
 Modern (channels_redis Pub/Sub): a consumer's channel and each group are
 Redis Pub/Sub channels (SUBSCRIBE, UNSUBSCRIBE); group_send is one PUBLISH.
 A daphne subscribes to a group once, for its first member, and pushes each
-message to its members inside the process: told
-(`make run-modern TRACE=told`) its layer (lab/tracing/modern_layers.py) publishes those
+message to its members inside the process: the layer trace
+(`make run-modern TRACE=layer`) its layer (lab/layers/modern_traced.py) publishes those
 group_adds, group_discards and deliveries on a trace channel, read here.
 A frame enters a modern consumer without crossing Redis: its timeline
 starts at group_send.
@@ -87,8 +87,8 @@ class Trail(object):
 
 
 class Legacy(Trail):
-    """The replica's layer tells each send, receive and group change and the
-    channel sessions' loads and saves (lab/tracing/told.py); a message sent and
+    """The replica's layer publishes each send, receive and group change and the
+    channel sessions' loads and saves (lab/tracing/pubsub.py); a message sent and
     the same message received are paired by channel and digest."""
 
     def __init__(self):
@@ -96,7 +96,7 @@ class Legacy(Trail):
         self.sent = {}  # (channel, digest) -> flows of messages waiting there, oldest first
         self.handling = {}  # runworker -> flow it is handling
 
-    def told(self, event):
+    def from_layer(self, event):
         kind, when, by = event['event'], event['at'], event['by']
         channel, message = event.get('channel'), event.get('message') or {}
         if kind == 'send':
@@ -173,7 +173,7 @@ class Legacy(Trail):
         return []
 
 
-class Watched(Legacy):
+class Monitored(Legacy):
     """The same hops, from the commands MONITOR shows (lab/tracing/monitor.py):
     a message's key pairs its send with the read that took it."""
 
@@ -182,7 +182,7 @@ class Watched(Legacy):
     GROUP = PREFIX + ':group:'  # asgi_redis's group keys: prefix, then ':group:'
 
     def __init__(self, clients):
-        super(Watched, self).__init__()
+        super(Monitored, self).__init__()
         self.processes = clients
         self.waiting = {}  # message key -> its channel, until a receive reads it
         self.groups = {}  # group -> members
@@ -216,7 +216,7 @@ class Watched(Legacy):
                 return []
         else:
             return []
-        return self.told(event)
+        return self.from_layer(event)
 
 
 def glimpsed(message):
@@ -247,7 +247,9 @@ class Modern(Trail):
             if names[0].endswith(self.TRACE):
                 # Each event at its own time: daphne sends a turn's events together.
                 events = (decode(args[2]) or {}).get('events', [])
-                return [hop for event in events for hop in self.told(event['at'], client, event)]
+                return [
+                    hop for event in events for hop in self.from_layer(event['at'], client, event)
+                ]
             return self.publish(when, client, names[0], args[2])
         return []
 
@@ -269,8 +271,8 @@ class Modern(Trail):
             channel=name,
         )
 
-    def told(self, when, client, event):
-        """What lab/tracing/modern_layers.py says happened inside daphne."""
+    def from_layer(self, when, client, event):
+        """What lab/layers/modern_traced.py says happened inside daphne."""
         kind, channel = event.get('event'), event.get('channel')
         if kind == 'received':
             flow = self.sent.get(event.get('text'))

@@ -3,7 +3,7 @@ The modern port's trail: Redis's own MONITOR, read from outside, every
 command any client sends as it happens, with the server's timestamp and
 the client's address; the process behind each client address is found in
 /proc (both run on this machine). Its Pub/Sub layer sends few commands; the
-replica's polls many times a second, so it tells its own (lab/tracing/told.py).
+replica's polls many times a second, so it publishes its own (lab/tracing/pubsub.py).
 """
 
 import os

@@ -2,15 +2,15 @@
 `make trace` against real stacks: a stack, the trace beside it, two
 members, one message; the trace must show its hops in order with the real
 channel names. Beside a plain stack, as `make run` starts it (read from
-MONITOR), on the replica and on the post's code as printed; beside the told
-trace's settings (`make run TRACE=told`); and on the modern port.
+MONITOR), on the replica and on the post's code as printed; beside the layer
+trace's settings (`make run TRACE=layer`); and on the modern port.
 """
 
 import pytest
 
 from lab.harness.post import post_as_printed
 from lab.harness.stack import Stack
-from lab.harness.trace import Trace, chat, told
+from lab.harness.trace import Trace, chat, layer_trace
 from lab.tracing.monitor import arguments
 
 
@@ -44,7 +44,7 @@ def check_legacy(stack, *options):
         'took websocket.receive',
         'group send chat-%s (2 members)' % label,
     ]
-    if '--told' in options:  # only the layer's own telling sees the channel session
+    if '--layer' in options:  # only the layer's own events see the channel session
         steps.insert(2, 'channel session load')
     found = order(lines, *steps)
     receive, took, fan_out = found[0], found[1], found[-1]
@@ -62,23 +62,23 @@ def check_legacy(stack, *options):
     ), summary
 
 
-def test_the_replica_as_make_run_starts_it_watched_from_monitor():
+def test_the_replica_as_make_run_starts_it_traced_from_monitor():
     with Stack('legacy') as stack:
         check_legacy(stack)
 
 
-def test_the_post_as_printed_watched_from_monitor(post_as_printed_stack):
+def test_the_post_as_printed_traced_from_monitor(post_as_printed_stack):
     check_legacy(post_as_printed_stack)
 
 
-def test_the_replica_told_by_its_layer():
-    with Stack('legacy', env=told('legacy')) as stack:
-        check_legacy(stack, '--told')
+def test_the_replica_traced_by_its_layer():
+    with Stack('legacy', env=layer_trace('legacy')) as stack:
+        check_legacy(stack, '--layer')
 
 
-def test_the_modern_port_told_by_its_layer():
-    with Stack('modern', env=told('modern')) as stack:
-        trace = Trace(stack, '--summary', '--told')
+def test_the_modern_port_traced_by_its_layer():
+    with Stack('modern', env=layer_trace('modern')) as stack:
+        trace = Trace(stack, '--summary', '--layer')
         label, lines = chat(stack, trace, 'delivered chat.message')
         members = [
             line.rsplit(' ', 1)[1] for line in lines if 'group_add chat-%s ←' % label in line

@@ -9,7 +9,7 @@ import os
 from vikander.settings import *
 from vikander.settings import CHANNEL_LAYERS
 
-CHANNEL_LAYERS['default']['BACKEND'] = 'ops.sharded.ShardedRedisChannelLayer'
+CHANNEL_LAYERS['default']['BACKEND'] = 'lab.layers.sharded.ShardedRedisChannelLayer'
 CHANNEL_LAYERS['default']['CONFIG']['hosts'] = os.environ.get(
     'REDIS_URL', 'redis://localhost:6379'
 ).split()

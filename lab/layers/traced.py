@@ -1,8 +1,8 @@
 """
-The told trace (lab/variants/told_trace.py, `make run TRACE=told`): the
-replica's layer, also telling `make trace` each send, receive and group
+The layer trace (lab/variants/layer_trace.py, `make run TRACE=layer`): the
+replica's layer, also publishing for `make trace` each send, receive and group
 change, with its time and process, on a Redis Pub/Sub channel
-(lab/tracing/told.py reads it). Unlike MONITOR, which `make trace` reads
+(lab/tracing/pubsub.py reads it). Unlike MONITOR, which `make trace` reads
 beside a plain `make run`, it costs Redis one PUBLISH per batch, not a
 copy of every command, daphne's polls of each reply channel among them:
 docs/trace.md says what each costs, from `make bench`.
@@ -26,7 +26,7 @@ GLIMPSE = 200
 logger = logging.getLogger(__name__)
 
 
-class Teller(object):
+class HopPublisher(object):
     """This process's trace events, published together by a thread of their
     own, 50 ms after the first of them: daphne and the runworker never wait
     for the trace, and the messages' digests and glimpses are made there."""
@@ -45,7 +45,7 @@ class Teller(object):
         self.events.append((event, message))
         if not self.waiting.is_set():
             self.waiting.set()
-        if self.thread is None:  # started in the process that tells, after any fork
+        if self.thread is None:  # started in the process that publishes, after any fork
             self.thread = threading.Thread(target=self.publish, name='channel trace', daemon=True)
             self.thread.start()
 
@@ -57,12 +57,12 @@ class Teller(object):
             events = [self.events.popleft() for _ in range(len(self.events))]
             try:
                 done = {}
-                events = [self.told(event, message, done) for event, message in events]
+                events = [self.encoded(event, message, done) for event, message in events]
                 self.connection.publish(self.channel, json.dumps({'events': events}))
             except Exception as error:  # the thread goes on: only these events are lost
                 logger.warning('channel trace: %d events not published (%r)', len(events), error)
 
-    def told(self, event, message, done):
+    def encoded(self, event, message, done):
         """The event as published. `done` keeps each digest and glimpse made
         in this batch: a group send's members share one copy of its message,
         made once; a received message needs no glimpse."""
@@ -106,12 +106,12 @@ def glimpse(message):
 
 
 class Traced(object):
-    """What a layer does, also told to the trace (Teller). The events carry
+    """What a layer does, also published for the trace (HopPublisher). The events carry
     their own times, so the trace puts them back in order."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.tell = Teller(self.connection(0), self.prefix + TRACE_CHANNEL)
+        self.trace = HopPublisher(self.connection(0), self.prefix + TRACE_CHANNEL)
         self.sends, self.group_message = 0, None
 
     def send(self, channel, message):
@@ -121,23 +121,23 @@ class Traced(object):
         try:
             super().send(channel, message)
         except self.ChannelFull:
-            self.tell(event='full', at=at, channel=channel, message=copy)
+            self.trace(event='full', at=at, channel=channel, message=copy)
             raise
-        self.tell(event='send', at=at, channel=channel, message=copy)
+        self.trace(event='send', at=at, channel=channel, message=copy)
 
     def receive(self, channels, block=False):
         channel, message = super().receive(channels, block)
         if channel is not None:
-            self.tell(event='received', channel=channel, message=dict(message))
+            self.trace(event='received', channel=channel, message=dict(message))
         return channel, message
 
     def group_add(self, group, channel):
         super().group_add(group, channel)
-        self.tell(event='group_add', group=group, channel=channel)
+        self.trace(event='group_add', group=group, channel=channel)
 
     def group_discard(self, group, channel):
         super().group_discard(group, channel)
-        self.tell(event='group_discard', group=group, channel=channel)
+        self.trace(event='group_discard', group=group, channel=channel)
 
     def send_group(self, group, message):
         at, before = time.time(), self.sends
@@ -146,7 +146,9 @@ class Traced(object):
             super().send_group(group, message)  # one send per member
         finally:
             copy, self.group_message = self.group_message, None
-        self.tell(event='group_send', at=at, group=group, members=self.sends - before, message=copy)
+        self.trace(
+            event='group_send', at=at, group=group, members=self.sends - before, message=copy
+        )
 
 
 class TracedRedisChannelLayer(Traced, RedisChannelLayer):

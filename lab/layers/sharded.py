@@ -1,6 +1,6 @@
 """
 Deviation C17: asgi_redis 1.0.0 over several Redis servers, without its
-stall, for the cluster (docker-compose.yml, ops/cluster_settings.py). Its
+stall, for the cluster (docker-compose.yml, lab/variants/cluster.py). Its
 runworker receive blocks (BLPOP, 5 s) on one shard picked at random, while
 daphne sent the message to another shard picked at random: the message
 waits until that BLPOP times out and a later pick lands right

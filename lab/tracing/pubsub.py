@@ -1,6 +1,6 @@
 """
-What the replica's layer tells the trace (`make run TRACE=told`,
-lab/tracing/layers.py): batches of events on one Redis Pub/Sub channel, read
+What the replica's layer publishes for the trace (`make run TRACE=layer`,
+lab/layers/traced.py): batches of events on one Redis Pub/Sub channel, read
 here with SUBSCRIBE. Each process publishes its batch every 50 ms, so an
 event waits HOLD seconds here and they come out in the order they happened.
 """

@@ -1,6 +1,6 @@
 """
-The told trace's channel sessions (lab/variants/told_trace.py): Django's
-own (SESSION_ENGINE, the database by default), also telling `make trace`
+The layer trace's channel sessions (lab/variants/layer_trace.py): Django's
+own (SESSION_ENGINE, the database by default), also publishing for `make trace`
 when a consumer loads and saves one.
 """
 
@@ -17,11 +17,11 @@ class SessionStore(Base):
         try:
             return super().load()
         finally:
-            self.tell('session_load')
+            self.trace('session_load')
 
     def save(self, must_create=False):
         super().save(must_create)
-        self.tell('session_save')
+        self.trace('session_save')
 
-    def tell(self, event):
-        channel_layers[DEFAULT_CHANNEL_LAYER].channel_layer.tell(event=event)
+    def trace(self, event):
+        channel_layers[DEFAULT_CHANNEL_LAYER].channel_layer.trace(event=event)

@@ -2,7 +2,7 @@
 Every place a newcomer reads: the README, the hand-written pages in docs/,
 the generated ones in docs/generated/ and the comparison's explanations
 (lab/blackbox/explanations.json, rendered into docs/generated/comparison.md).
-The front door reads in the promised order and length, and nothing a page
+The README reads in the promised order and length, and nothing a page
 names is missing (a make target, a file or folder of the project, a link).
 """
 
@@ -73,7 +73,7 @@ def page_id(path):
     return os.path.relpath(path, ROOT)
 
 
-def test_the_readme_is_a_front_door_in_the_promised_order():
+def test_the_readme_reads_in_the_promised_order():
     lines = read(README).splitlines()
     assert len(lines) <= 200
     terminals = [

@@ -1,0 +1,1 @@
+"""`make cluster`: python -m lab.cluster STACK [PORT] (docs/cluster.md)."""
