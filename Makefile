@@ -28,7 +28,7 @@ CURRENT_PYTHONS := 3.13 3.12 3.11
 PY35 := manage.py vikander chat tests lab/harness lab/variants lab/layers lab/tracing lab/qa lab/tutorial
 
 .PHONY: help run run-modern run-production run-modern-production test compare screenshots \
-	setup-legacy setup-modern packages migrate check-py35 assets trace trace-diagram cluster \
+	setup-legacy setup-modern packages migrate lint check-py35 assets trace trace-diagram cluster \
 	bench bench-cluster fidelity conformance tutorial tutorial-check tutorial-run
 .DELETE_ON_ERROR:
 
@@ -93,7 +93,7 @@ run-modern-production: setup-modern ## the modern port in production mode behind
 # all, in the virtualenv its path needs: tests/ the legacy one, modern/tests/
 # the modern one (from modern/), lab/ the tools' (docs/tests.md).
 TEST_ARGS ?=
-test: setup-legacy setup-modern $(TOOLS)/.installed $(TRACER)/.installed check-py35 ## every suite (what CI runs); TEST_ARGS='PATH -k NAME' runs one
+test: setup-legacy setup-modern $(TOOLS)/.installed $(TRACER)/.installed lint check-py35 ## every suite (what CI runs); TEST_ARGS='PATH -k NAME' runs one
 	ops/install-system-packages $(TEST_PACKAGES)
 ifneq ($(TEST_ARGS),)
 	@set -- $(TEST_ARGS); case "$$1" in \
@@ -201,6 +201,12 @@ $(MODERN)/.installed $(TOOLS)/.installed $(TRACER)/.installed:
 migrate: $(LEGACY)/.installed ## the SQLite database var/db.sqlite3
 	mkdir -p var
 	$(LEGACY)/bin/python manage.py migrate --noinput
+
+# ruff over what the project wrote; .ruff.toml leaves out the post's own
+# code (and the modern port's app, which mirrors it), kept as printed.
+lint: $(TOOLS)/.installed ## ruff: lint and format check of the project's own code (make test runs it)
+	$(TOOLS)/bin/ruff check .
+	$(TOOLS)/bin/ruff format --check .
 
 check-py35: $(TOOLS)/.installed ## vermin: what must stay valid Python 3.5 is (docs/layout.md)
 	$(TOOLS)/bin/vermin --no-tips --violations -t=3.5- $(PY35)

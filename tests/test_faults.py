@@ -34,7 +34,7 @@ SMALL_REPLY_CHANNELS = variant('small_reply')
 
 
 def start(**kwargs):
-    running = Stack('legacy', **kwargs)
+    running = Stack('legacy', **kwargs).start()
     running.redis_client = redis.StrictRedis(port=running.redis_port)
     return running
 

@@ -9,7 +9,8 @@ import os
 
 import pytest
 
-from lab.harness.post import ROOT, Snippet, read
+from lab.harness.post import Snippet, read
+from lab.harness.stack import ROOT
 from lab.qa import fidelity
 
 

@@ -24,7 +24,7 @@ def main(kind, port):
         )
     # Stopped as by Ctrl-C when a process manager sends SIGTERM instead.
     signal.signal(signal.SIGTERM, interrupted)
-    cluster = Cluster(kind, int(port))
+    cluster = Cluster(kind, int(port)).start()
     try:
         print(
             'Serving %s/chat/ through nginx (Ctrl-C stops and removes the cluster)' % cluster.url,

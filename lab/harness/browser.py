@@ -21,6 +21,23 @@ from selenium.webdriver.common.by import By
 
 from lab.harness.stack import wait_for
 
+__all__ = [
+    'Browsers',
+    'describe',
+    'messages',
+    'open_page',
+    'open_room',
+    'rows',
+    'say',
+    'severe',
+    'sockets',
+    'unsettled_interfaces',
+    'wait_connected',
+    'wait_messages',
+    'wait_settled',
+    'wait_sockets',
+]
+
 # Headless as root on a machine with no network but loopback: these keep
 # Chromium from phoning home and failing noisily. The proxies'
 # certificates are self-signed (ops/proxy).

@@ -19,6 +19,20 @@ import websocket
 
 from lab.harness.stack import NoRedirect
 
+__all__ = [
+    'UNVERIFIED',
+    'connect',
+    'frames',
+    'fresh_label',
+    'get',
+    'history',
+    'join',
+    'next_event',
+    'rows',
+    'say',
+    'silent',
+]
+
 QUIET = 1.5  # seconds of silence that count as "nothing arrived"
 # A refusal is answered at once; 2 s leaves a loaded machine room and
 # still tells it from the post's 5 s hang (docs/deviations.md, C5).

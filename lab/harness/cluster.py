@@ -21,6 +21,13 @@ from urllib.error import HTTPError
 
 from lab.harness.stack import ROOT, free_port, wait_for
 
+__all__ = [
+    'COMPOSE',
+    'Cluster',
+    'Engine',
+    'engine_answers',
+]
+
 COMPOSE = {
     'legacy': os.path.join(ROOT, 'docker-compose.yml'),
     'modern': os.path.join(ROOT, 'modern', 'docker-compose.yml'),
@@ -41,10 +48,14 @@ def engine_answers():
 
 
 class Engine(object):
-    """The Docker engine: the running one, or a plain `dockerd` that
-    ops/docker-engine starts (as root), stopped by `stop`."""
+    """The Docker engine. Entering it (or `start()`) uses the running one,
+    or starts a plain `dockerd` through ops/docker-engine (as root); leaving
+    it (or `stop()`) stops only a dockerd it started."""
 
     def __init__(self):
+        self.dockerd = None
+
+    def start(self):
         started = subprocess.run(
             [os.path.join(ROOT, 'ops', 'docker-engine')],
             stdout=subprocess.PIPE,
@@ -53,6 +64,7 @@ class Engine(object):
         if started.returncode:
             raise RuntimeError('no Docker engine: ops/docker-engine failed (its reason above)')
         self.dockerd = int(started.stdout) if started.stdout.strip() else None
+        return self
 
     def stop(self):
         if self.dockerd and running(self.dockerd):
@@ -61,7 +73,7 @@ class Engine(object):
         self.dockerd = None
 
     def __enter__(self):
-        return self
+        return self.start()
 
     def __exit__(self, *exc):
         self.stop()
@@ -94,6 +106,11 @@ def image_variables():
 
 
 class Cluster(object):
+    """A stack's cluster ('legacy' or 'modern', COMPOSE). Entering it (or
+    `start()`) starts an engine if needed, builds the images, starts the
+    containers and returns once nginx answers; leaving it (or `stop()`)
+    removes them and stops the engine it started."""
+
     def __init__(self, kind, port=None, env=None):
         self.kind = kind
         self.file = COMPOSE[kind]
@@ -109,7 +126,10 @@ class Cluster(object):
         )
         self.env.update(env or {})
         self.started = False
+
+    def start(self):
         atexit.register(self.stop)
+        self.engine.start()
         try:
             # Inside the try: a failure here must stop the engine it started too.
             self.env.update(image_variables())
@@ -120,6 +140,7 @@ class Cluster(object):
         except Exception:
             self.stop()
             raise
+        return self
 
     def compose(self, *args, **options):
         """docker-compose on this cluster; its output is shown only when it
@@ -233,7 +254,7 @@ class Cluster(object):
         self.engine.stop()
 
     def __enter__(self):
-        return self
+        return self.start()
 
     def __exit__(self, *exc):
         self.stop()

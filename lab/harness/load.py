@@ -27,6 +27,13 @@ from lab.harness.client import UNVERIFIED
 from lab.harness.logged import NEVER_STORED, SILENT
 from lab.harness.stack import process_children, process_tree
 
+__all__ = [
+    'Load',
+    'Member',
+    'run',
+    'tally',
+]
+
 # Sockets opened at once: enough to open 1,000 in seconds, few enough not
 # to overflow daphne's listen backlog.
 OPENING = 25

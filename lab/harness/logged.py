@@ -9,6 +9,15 @@ having no capacity and no expiry. Valid Python 3.5, standard library only.
 
 import re
 
+__all__ = [
+    'LOST_SILENTLY',
+    'NEVER_STORED',
+    'SILENT',
+    'account',
+    'losses',
+    'outcome',
+]
+
 DROPPED = re.compile(r'message dropped for (\d+) member\(s\) whose reply channel is full')
 EXPIRED = re.compile(r'channel (\S+): message expired unhandled')
 

@@ -14,13 +14,32 @@ import threading
 from lab.harness.client import frames, fresh_label, join, say
 from lab.harness.stack import ROOT, free_port, process_children, process_tree, wait_for
 
+__all__ = [
+    'MakeRun',
+    'command_line',
+    'fresh_copy',
+    'make',
+]
+
+
+def fresh_copy(folder):
+    """What a clone of this tree holds, in `folder`: every tracked file as
+    it is now. Returns `folder`."""
+    listed = subprocess.check_output(['git', 'ls-files', '-z'], cwd=ROOT).decode().split('\0')
+    for path in filter(None, listed):
+        os.makedirs(os.path.join(folder, os.path.dirname(path)), exist_ok=True)
+        shutil.copy2(os.path.join(ROOT, path), os.path.join(folder, path), follow_symlinks=False)
+    return folder
+
 
 def make(*arguments, **env):
-    """`make ARGUMENTS` in the project, run to its end, with `env` added to
-    its environment: (exit status, what it printed on both streams)."""
+    """`make ARGUMENTS` in the project (or in `cwd=`, a copy), run to its end,
+    with `env` added to its environment: (exit status, what it printed on
+    both streams)."""
+    cwd = env.pop('cwd', ROOT)
     done = subprocess.run(
         ['make', '--no-print-directory'] + list(arguments),
-        cwd=ROOT,
+        cwd=cwd,
         env=dict(os.environ, **env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -44,10 +63,11 @@ def command_line(pid):
 
 
 class MakeRun(object):
-    """`make TARGET` (run, tutorial-run) started as a user starts it, on free
-    loopback ports and a database of its own, in its own session; stopped
-    as Ctrl-C stops it, and whatever it left killed. `variables` go on
-    make's command line, `env` into its environment (a PATH of its own)."""
+    """`make TARGET` (run, tutorial-run) as a user runs it, on free loopback
+    ports and a database of its own, in its own session. Entering it (or
+    `start()`) starts make; `ctrl_c()` stops it as Ctrl-C does; leaving it
+    (or `close()`) also kills whatever it left. `variables` go on make's
+    command line, `env` into its environment (a PATH of its own)."""
 
     def __init__(self, target='run', env=None, **variables):
         self.target = target
@@ -73,13 +93,19 @@ class MakeRun(object):
         ):
             environment.pop(variable, None)
         environment.update(env or {})
+        self.environment = environment
+        self.argv = ['make', '--no-print-directory', target] + [
+            '%s=%s' % item for item in sorted(variables.items())
+        ]
+        self.process = None
+
+    def start(self):
         # Its own session: Ctrl-C in a terminal reaches every process of the
         # foreground group, as the signal below does.
         self.process = subprocess.Popen(
-            ['make', '--no-print-directory', target]
-            + ['%s=%s' % item for item in sorted(variables.items())],
+            self.argv,
             cwd=ROOT,
-            env=environment,
+            env=self.environment,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             universal_newlines=True,
@@ -89,6 +115,7 @@ class MakeRun(object):
         self.reader = threading.Thread(target=self.read, daemon=True)
         self.reader.start()
         self.seen = set()
+        return self
 
     def read(self):
         for line in self.process.stdout:
@@ -149,7 +176,7 @@ class MakeRun(object):
 
     def close(self):
         # Whatever a failed test left: Ctrl-C first, then SIGKILL for the rest.
-        if self.process.poll() is None:
+        if self.process and self.process.poll() is None:
             self.ctrl_c()
         try:
             wait_for(
@@ -165,3 +192,9 @@ class MakeRun(object):
                 except OSError:
                     pass
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.close()

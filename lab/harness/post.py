@@ -15,6 +15,16 @@ import tempfile
 
 from lab.harness.stack import ROOT, Stack
 
+__all__ = [
+    'DAPHNE_SAID',
+    'RUNWORKER_SAID',
+    'Snippet',
+    'post_as_printed',
+    'read',
+    'snippets',
+    'unsaid',
+]
+
 POST = os.path.join(ROOT, 'docs', 'post.md')
 # daphne's and runworker's first lines as the post printed them (section
 # 4.5), where they listen and the layer's class left to fill in.

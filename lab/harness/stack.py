@@ -20,6 +20,23 @@ import time
 from urllib.error import HTTPError
 from urllib.request import HTTPRedirectHandler, build_opener
 
+__all__ = [
+    'Process',
+    'ROOT',
+    'STACKS',
+    'Stack',
+    'NoRedirect',
+    'free_port',
+    'port_open',
+    'process_children',
+    'process_tree',
+    'redis_server',
+    'selected',
+    'sqlite_query',
+    'variant',
+    'wait_for',
+]
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # What each stack runs, from the folder it runs in: the Procfile's `web` and
@@ -191,8 +208,10 @@ class Process(object):
 
 class Stack(object):
     """
-    A running stack. `Stack('legacy')` starts redis, migrates a fresh
-    database, starts daphne and one worker; `url` is its base address.
+    A stack of one kind ('legacy' or 'modern', STACKS). Entering it (or
+    `start()`) starts redis, migrates a fresh database, starts daphne and
+    one worker, and returns once a page answers; leaving it (or `stop()`)
+    stops them all. `url` is its base address.
     `asgi` replaces the target daphne serves (e.g. a test-only application).
     `proxy=True` is production's front as `make run-production` has it:
     collectstatic, then nginx with TLS (ops/proxy) before daphne; `url`
@@ -218,6 +237,7 @@ class Stack(object):
         self.url = self.daphne_url
         self.ws_url = 'ws://127.0.0.1:%d' % self.port
         self.proxy = None
+        self.wants_proxy = proxy
         if proxy:
             self.proxy_port = free_port()
             self.url = 'https://127.0.0.1:%d' % self.proxy_port
@@ -238,21 +258,25 @@ class Stack(object):
         self.daphnes = []
         self.workers = []
         self.serial = 0
+        self.workers_wanted = workers
+
+    def start(self):
         atexit.register(self.stop)
         try:
             self.start_redis()
             self.run(['python', 'manage.py', 'migrate', '--noinput', '-v0'])
-            if proxy:
+            if self.wants_proxy:
                 self.run(['python', 'manage.py', 'collectstatic', '--noinput', '-v0'])
                 self.start_proxy()
             for port in self.ports:
                 self.start_daphne(port)
-            for _ in range(workers if self.config['worker'] else 0):
+            for _ in range(self.workers_wanted if self.config['worker'] else 0):
                 self.start_worker()
             wait_for(self.http_ready, 30, 'a page from %s' % self.url)
         except Exception:
             self.stop()
             raise
+        return self
 
     @property
     def daphne(self):
@@ -348,7 +372,7 @@ class Stack(object):
             shutil.rmtree(self.workdir, ignore_errors=True)
 
     def __enter__(self):
-        return self
+        return self.start()
 
     def __exit__(self, *exc):
         self.stop()

@@ -12,6 +12,13 @@ import threading
 from lab.harness.client import frames, fresh_label, join, say
 from lab.harness.stack import ROOT, variant, wait_for
 
+__all__ = [
+    'Trace',
+    'chat',
+    'command',
+    'layer_trace',
+]
+
 
 def layer_trace(kind):
     """The environment of a stack whose channel layer publishes each hop for the trace,
@@ -38,12 +45,18 @@ def command(stack, *options):
 
 
 class Trace(object):
-    """The trace of a stack, its lines collected as they come."""
+    """The trace of a stack, its lines collected as they come. Entering it
+    (or `start()`) starts `make trace` and returns once it prints; leaving
+    it (or `stop()`) interrupts it as Ctrl-C does."""
 
     def __init__(self, stack, *options):
+        self.argv = command(stack, *options)
         self.lines = []
+        self.process = None
+
+    def start(self):
         self.process = subprocess.Popen(
-            command(stack, *options),
+            self.argv,
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -52,6 +65,7 @@ class Trace(object):
         self.reader = threading.Thread(target=self.read, daemon=True)
         self.reader.start()
         wait_for(lambda: self.lines, 15, 'the trace to start')
+        return self
 
     def read(self):
         for line in self.process.stdout:
@@ -62,6 +76,12 @@ class Trace(object):
         self.process.wait(15)
         self.reader.join(15)
         return self.lines
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
 
 
 def chat(stack, trace, delivered):

@@ -25,7 +25,7 @@ LAYER = 'vikander.layers.RedisChannelLayer'
 
 @pytest.fixture
 def make_run():
-    running = MakeRun()
+    running = MakeRun().start()
     try:
         yield running
     finally:
@@ -91,7 +91,7 @@ def volumes():
 
 @pytest.fixture
 def engine():
-    running = Engine()
+    running = Engine().start()
     try:
         yield running
     finally:
@@ -100,7 +100,7 @@ def engine():
 
 def test_make_run_in_docker_is_the_post_in_the_legacy_image_and_sigterm_removes_it(engine):
     before = volumes()
-    make_run = MakeRun(RUNTIME='docker')
+    make_run = MakeRun(RUNTIME='docker').start()
     try:
         make_run.wait_serving(1200)
         log = make_run.log()
@@ -117,7 +117,7 @@ def test_make_run_in_docker_is_the_post_in_the_legacy_image_and_sigterm_removes_
         assert history(make_run, label) == [('alice', 'hello from a container')]  # after a reload
         # `make trace` beside it: Redis at REDIS_URL, each hop's process named
         # from inside the containers.
-        label, lines = chat(make_run, Trace(make_run), 'delivered websocket.send!')
+        label, lines = chat(make_run, Trace(make_run).start(), 'delivered websocket.send!')
         assert any('runworker ' in line and 'took websocket.receive' in line for line in lines), (
             lines
         )
@@ -165,7 +165,7 @@ def test_without_python_or_pyenv_make_run_starts_an_engine_and_serves_the_post_i
                 stdout=subprocess.DEVNULL,
             )
     engine_before = engine_answers()
-    make_run = MakeRun(env={'PATH': without_pyenv()}, RUNWORKERS='2', TRACE='layer')
+    make_run = MakeRun(env={'PATH': without_pyenv()}, RUNWORKERS='2', TRACE='layer').start()
     try:
         make_run.wait_serving(1200)
         log = make_run.log()
@@ -190,7 +190,9 @@ def test_without_python_or_pyenv_make_run_starts_an_engine_and_serves_the_post_i
             == []
         )
         assert 'worker.2 | ' in make_run.log() and port_open(make_run.redis_port)
-        label, lines = chat(make_run, Trace(make_run, '--layer'), 'delivered websocket.send!')
+        label, lines = chat(
+            make_run, Trace(make_run, '--layer').start(), 'delivered websocket.send!'
+        )
         assert any('runworker ' in line and 'took websocket.receive' in line for line in lines), (
             lines
         )

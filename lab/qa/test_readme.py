@@ -18,6 +18,7 @@ import tempfile
 import pytest
 
 from lab.harness.stack import ROOT, wait_for
+from lab.harness.make import fresh_copy
 
 # A terminal's shell: what a newcomer's login has, nothing of this test's.
 SHELL_ENV = {
@@ -143,11 +144,7 @@ class Namespace(object):
 @pytest.fixture(scope='module')
 def fresh_copy():
     """What a clone of this tree holds: every tracked file, as it is now."""
-    folder = tempfile.mkdtemp(prefix='readme-')
-    listed = subprocess.check_output(['git', 'ls-files', '-z'], cwd=ROOT).decode().split('\0')
-    for path in filter(None, listed):
-        os.makedirs(os.path.join(folder, os.path.dirname(path)), exist_ok=True)
-        shutil.copy2(os.path.join(ROOT, path), os.path.join(folder, path), follow_symlinks=False)
+    folder = fresh_copy(tempfile.mkdtemp(prefix='readme-'))
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
 

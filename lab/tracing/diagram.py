@@ -89,7 +89,7 @@ def record(kind):
     handle, path = tempfile.mkstemp(suffix='.json')
     os.close(handle)
     with Stack(kind, env=layer_trace(kind)) as stack:
-        trace = Trace(stack, '--layer', '--record', path)
+        trace = Trace(stack, '--layer', '--record', path).start()
         chat(
             stack,
             trace,

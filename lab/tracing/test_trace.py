@@ -35,7 +35,7 @@ def post_as_printed_stack():
 
 
 def check_legacy(stack, *options):
-    trace = Trace(stack, '--summary', *options)
+    trace = Trace(stack, '--summary', *options).start()
     label, lines = chat(stack, trace, 'delivered websocket.send!')
     members = [line.rsplit(' ', 1)[1] for line in lines if 'group_add chat-%s ←' % label in line]
     assert len(members) == 2 and all(m.startswith('websocket.send!') for m in members), lines
@@ -78,7 +78,7 @@ def test_the_replica_traced_by_its_layer():
 
 def test_the_modern_port_traced_by_its_layer():
     with Stack('modern', env=layer_trace('modern')) as stack:
-        trace = Trace(stack, '--summary', '--layer')
+        trace = Trace(stack, '--summary', '--layer').start()
         label, lines = chat(stack, trace, 'delivered chat.message')
         members = [
             line.rsplit(' ', 1)[1] for line in lines if 'group_add chat-%s ←' % label in line

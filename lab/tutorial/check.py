@@ -120,7 +120,7 @@ class Check(object):
                 root=self.workspace,
                 env=self.own,
                 workdir=tempfile.mkdtemp(dir=self.scratch),
-            )
+            ).start()
         except RuntimeError as error:
             return {
                 'step': '5',
@@ -208,7 +208,7 @@ def bad_input(workspace):
             root=check.workspace,
             env=check.own,
             workdir=tempfile.mkdtemp(dir=check.scratch),
-        )
+        ).start()
         try:
             label = fresh_label('tutorial')
             sock = join(stack, label)

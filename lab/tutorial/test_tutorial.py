@@ -91,7 +91,7 @@ def test_the_last_step_shows_the_posts_consumers_on_the_frames_the_replica_refus
 
 
 def test_make_tutorial_run_serves_the_workspace_a_chat_two_sockets_share(finished):
-    running = MakeRun('tutorial-run', TUTORIAL_DIR=finished[0])
+    running = MakeRun('tutorial-run', TUTORIAL_DIR=finished[0]).start()
     try:
         running.wait_serving(120)
         # The workspace's own settings: the post's layer, as it printed it.
@@ -117,9 +117,9 @@ def test_make_tutorial_run_serves_the_workspace_a_chat_two_sockets_share(finishe
 def test_make_tutorial_run_in_docker_mounts_the_workspace_so_an_edit_shows_on_reload(
     finished, tmp_path
 ):
-    engine = Engine()
+    engine = Engine().start()
     workspace = mutated(finished, tmp_path, lambda workspace: None)
-    running = MakeRun('tutorial-run', TUTORIAL_DIR=workspace, RUNTIME='docker')
+    running = MakeRun('tutorial-run', TUTORIAL_DIR=workspace, RUNTIME='docker').start()
     try:
         running.wait_serving(1200)
         assert (
