@@ -17,8 +17,8 @@ import tempfile
 
 import pytest
 
+from lab.harness.make import fresh_copy as copy_of_the_tree
 from lab.harness.stack import ROOT, wait_for
-from lab.harness.make import fresh_copy
 
 # A terminal's shell: what a newcomer's login has, nothing of this test's.
 SHELL_ENV = {
@@ -144,7 +144,7 @@ class Namespace(object):
 @pytest.fixture(scope='module')
 def fresh_copy():
     """What a clone of this tree holds: every tracked file, as it is now."""
-    folder = fresh_copy(tempfile.mkdtemp(prefix='readme-'))
+    folder = copy_of_the_tree(tempfile.mkdtemp(prefix='readme-'))
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
 
