@@ -1,10 +1,10 @@
 """
 `make fidelity`: every hunk between the post's code (docs/post.md) and the
-replica names its ledger entry, and docs/generated/fidelity.md is the current
-report.
+replica names its ledger entry. That docs/generated/fidelity.md is the
+current report lab/qa/test_fidelity_page.py checks: the page is rendered
+with Jinja2, which this virtualenv lacks.
 """
 
-import io
 import os
 
 import pytest
@@ -25,11 +25,6 @@ def test_every_hunk_names_a_ledger_entry():
 def test_the_kept_copy_is_the_posts_code():
     _, _, unlike = fidelity.report()
     assert len(fidelity.snippets()) == 13 and unlike == []
-
-
-def test_the_committed_report_is_current():
-    with io.open(fidelity.REPORT, encoding='utf-8') as handle:
-        assert handle.read() == fidelity.report()[0], 'run make fidelity'
 
 
 def test_an_unmarked_change_is_caught(tmpdir):

@@ -9,9 +9,11 @@ routing:
 
 Reports land in artefacts/conformance/<stack>/ (index.html to browse), the
 stack's logs in artefacts/conformance/<stack>/stack/. Prints the count of
-cases per outcome for each stack and every FAILED case with its reason; a
-run of both stacks on the default cases also writes them, less the
-seconds each took, to docs/generated/conformance.md.
+cases per outcome for each stack and every FAILED case with its reason, and
+writes them to artefacts/conformance/summary.txt; a run of both stacks on
+the default cases also writes them, less the seconds each took, to
+docs/generated/conformance.md. Both from templates in lab/templates/
+(conformance-summary.txt, conformance.md).
 
 Exits non-zero only when the harness breaks (a stack does not start, wstest
 crashes or times out, no report): failed cases are findings, not errors.
@@ -20,6 +22,7 @@ crashes or times out, no report): failed cases are findings, not errors.
     CONFORMANCE_CASES='1.*,9.*' CONFORMANCE_TIMEOUT=900 python -m lab.qa.conformance
 """
 
+import collections
 import json
 import os
 import re
@@ -29,6 +32,7 @@ import subprocess
 import sys
 import time
 
+from lab import pages
 from lab.harness.stack import ROOT, Stack, variant
 
 WSTEST = os.path.join(ROOT, 'var', 'venv-conformance', 'bin', 'wstest')
@@ -39,9 +43,14 @@ OUT = os.path.join(ROOT, 'artefacts', 'conformance')
 # 12 and 13 (permessage-deflate) far longer (docs/conformance.md).
 DEFAULT_CASES = '1.*,2.*,3.*,4.*,5.*,6.*,7.*,10.*'
 CASES = os.environ.get('CONFORMANCE_CASES', DEFAULT_CASES).split(',')
-PAGE = os.path.join(ROOT, 'docs', 'generated', 'conformance.md')
 TIMEOUT = int(os.environ.get('CONFORMANCE_TIMEOUT', '600'))
 OUTCOMES = ['OK', 'NON-STRICT', 'INFORMATIONAL', 'UNIMPLEMENTED', 'FAILED']
+# A close that is neither of these is a finding, whatever the case's outcome.
+CLOSED_WELL = ('OK', 'INFORMATIONAL')
+# A case that failed or closed wrongly, as the summary shows it.
+Failure = collections.namedtuple(
+    'Failure', 'id behavior close description result expected received closed_wrongly result_close'
+)
 
 ECHO = {
     'legacy': {
@@ -78,45 +87,54 @@ def fuzz(name):
     except Exception as error:
         raise HarnessError('%s stack did not start: %s' % (name, error))
     with stack:
-        spec = {
-            'outdir': outdir,
-            'servers': [{'agent': conf['agent'], 'url': stack.ws_url + '/echo/'}],
-            'cases': CASES,
-            'exclude-cases': [],
-            'exclude-agent-cases': {},
-        }
-        spec_path = os.path.join(outdir, 'fuzzingclient.json')
-        with open(spec_path, 'w', encoding='utf-8') as spec_file:
-            json.dump(spec, spec_file, indent=2)
-        print(
-            '%s: fuzzing %s (cases %s)' % (name, spec['servers'][0]['url'], ','.join(CASES)),
-            flush=True,
-        )
-        started = time.time()
-        with open(os.path.join(outdir, 'wstest.log'), 'wb') as log:
-            wstest = subprocess.Popen(
-                [WSTEST, '-m', 'fuzzingclient', '-s', spec_path],
-                cwd=outdir,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            try:
-                code = wstest.wait(TIMEOUT)
-            except subprocess.TimeoutExpired:
-                os.killpg(wstest.pid, signal.SIGKILL)
-                wstest.wait()
-                raise HarnessError(
-                    '%s: wstest still running after %ss (see %s)' % (name, TIMEOUT, log.name)
-                )
-        seconds = time.time() - started
-        if code != 0:
-            raise HarnessError('%s: wstest exited %s (see %s/wstest.log)' % (name, code, outdir))
+        seconds = wstest(name, stack.ws_url + '/echo/', outdir)
         if not stack.daphne.alive():
             print('%s: daphne died during the run (see %s)' % (name, stack.daphne.log_path))
+    return seconds, read_results(name, outdir)
+
+
+def wstest(name, url, outdir):
+    """Runs the fuzzing client against `url` into `outdir`; returns the
+    seconds it took."""
+    spec = {
+        'outdir': outdir,
+        'servers': [{'agent': ECHO[name]['agent'], 'url': url}],
+        'cases': CASES,
+        'exclude-cases': [],
+        'exclude-agent-cases': {},
+    }
+    spec_path = os.path.join(outdir, 'fuzzingclient.json')
+    with open(spec_path, 'w', encoding='utf-8') as spec_file:
+        json.dump(spec, spec_file, indent=2)
+    print('%s: fuzzing %s (cases %s)' % (name, url, ','.join(CASES)), flush=True)
+    started = time.time()
+    with open(os.path.join(outdir, 'wstest.log'), 'wb') as log:
+        client = subprocess.Popen(
+            [WSTEST, '-m', 'fuzzingclient', '-s', spec_path],
+            cwd=outdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            code = client.wait(TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(client.pid, signal.SIGKILL)
+            client.wait()
+            raise HarnessError(
+                '%s: wstest still running after %ss (see %s)' % (name, TIMEOUT, log.name)
+            )
+    if code != 0:
+        raise HarnessError('%s: wstest exited %s (see %s/wstest.log)' % (name, code, outdir))
+    return time.time() - started
+
+
+def read_results(name, outdir):
+    """The stack's index.json in `outdir`, each case with what its own
+    report says."""
     try:
         with open(os.path.join(outdir, 'index.json'), encoding='utf-8') as index:
-            results = json.load(index)[conf['agent']]
+            results = json.load(index)[ECHO[name]['agent']]
     except (OSError, ValueError, KeyError) as error:
         raise HarnessError('%s: no usable index.json: %r' % (name, error))
     if not results:
@@ -129,79 +147,72 @@ def fuzz(name):
         result['resultClose'] = case.get('resultClose', '')
         result['expected'] = case.get('expected', '')
         result['received'] = case.get('received', '')
-    return seconds, results
+    return results
 
 
 def one_line(text):
     return re.sub(r'\s+', ' ', str(text)).strip()
 
 
-def report(runs):
-    names = list(runs)
-    lines = ['%-22s' % 'outcome' + ''.join('%10s' % name for name in names)]
-    extra = set()
-    for results in runs.values():
-        extra.update(r['behavior'] for r in results[1].values() if r['behavior'] not in OUTCOMES)
-    for outcome in OUTCOMES + sorted(extra):
-        lines.append(
-            '%-22s' % outcome
-            + ''.join(
-                '%10d' % sum(r['behavior'] == outcome for r in runs[name][1].values())
-                for name in names
-            )
-        )
-    lines.append('%-22s' % 'cases' + ''.join('%10d' % len(runs[n][1]) for n in names))
-    lines.append(
-        '%-22s' % 'close not OK'
-        + ''.join(
-            '%10d'
-            % sum(r['behaviorClose'] not in ('OK', 'INFORMATIONAL') for r in runs[n][1].values())
-            for n in names
-        )
-    )
-    lines.append('%-22s' % 'seconds' + ''.join('%10.0f' % runs[n][0] for n in names))
-    for name in names:
-        results = runs[name][1]
-        bad = [
-            c
-            for c in sorted(results, key=case_key)
-            if results[c]['behavior'] == 'FAILED'
-            or results[c]['behaviorClose'] not in ('OK', 'INFORMATIONAL')
-        ]
-        lines.append('')
-        lines.append('%s: %d case(s) FAILED or closed wrongly' % (name, len(bad)))
-        for case_id in bad:
-            r = results[case_id]
-            lines.append(
-                '  %s [%s, close %s] %s'
-                % (case_id, r['behavior'], r['behaviorClose'], one_line(r['description'])[:100])
-            )
-            lines.append('      result: %s' % one_line(r['result']))
-            lines.append(
-                '      expected %s, received %s'
-                % (
+def failures(results):
+    """The cases that failed or closed wrongly, in case order, cut to a
+    line each."""
+    found = []
+    for case_id in sorted(results, key=case_key):
+        r = results[case_id]
+        closed_wrongly = r['behaviorClose'] not in CLOSED_WELL
+        if r['behavior'] == 'FAILED' or closed_wrongly:
+            found.append(
+                Failure(
+                    case_id,
+                    r['behavior'],
+                    r['behaviorClose'],
+                    one_line(r['description'])[:100],
+                    one_line(r['result']),
                     one_line(json.dumps(r['expected']))[:120],
                     one_line(json.dumps(r['received']))[:120],
+                    closed_wrongly,
+                    one_line(r['resultClose']),
                 )
             )
-            if r['behaviorClose'] not in ('OK', 'INFORMATIONAL'):
-                lines.append('      resultClose: %s' % one_line(r['resultClose']))
-    return '\n'.join(lines)
+    return found
 
 
-def write_page(text):
-    """The counts and failures, without the timings (which vary run to
-    run), as the page the docs quote."""
-    kept = '\n'.join(line for line in text.splitlines() if not line.startswith('seconds'))
-    with open(PAGE, 'w', encoding='utf-8') as page:
-        page.write(
-            '# WebSocket conformance: the last run\n\n'
-            'Written by `make conformance` (lab/qa/conformance.py), which `make test` runs: '
-            'the Autobahn|Testsuite fuzzing client against the echo endpoint of each stack, '
-            'cases %s. Cases per outcome, then each case that failed or closed wrongly, '
-            'with its reason ([conformance.md](../conformance.md) says why).\n\n'
-            '```\n%s\n```\n' % (', '.join(CASES), kept)
-        )
+def tally(runs):
+    """The summary's figures, by name: per stack in the order of `names`,
+    the cases per outcome (any outcome of wstest's own after OUTCOMES),
+    cases, closes not OK and seconds; each stack's failures."""
+    names = list(runs)
+    cases = {name: list(runs[name][1].values()) for name in names}
+    extra = {r['behavior'] for name in names for r in cases[name]} - set(OUTCOMES)
+    outcomes = OUTCOMES + sorted(extra)
+    return {
+        'names': names,
+        'outcomes': outcomes,
+        'counts': {
+            outcome: [sum(r['behavior'] == outcome for r in cases[name]) for name in names]
+            for outcome in outcomes
+        },
+        'cases': [len(cases[name]) for name in names],
+        'closed_wrongly': [
+            sum(r['behaviorClose'] not in CLOSED_WELL for r in cases[name]) for name in names
+        ],
+        'seconds': [runs[name][0] for name in names],
+        'failures': {name: failures(runs[name][1]) for name in names},
+    }
+
+
+def write(runs, page, out=OUT, folder=pages.DOCS):
+    """The summary into `out`/summary.txt and, with `page`, the page into
+    `folder`, the summary less its timings (which vary run to run) as the
+    docs quote it. Returns the summary."""
+    figures = tally(runs)
+    text = pages.render('conformance-summary.txt', timed=True, **figures)
+    with open(os.path.join(out, 'summary.txt'), 'w', encoding='utf-8') as summary:
+        summary.write(text)
+    if page:
+        pages.write('conformance.md', folder=folder, chosen=CASES, timed=False, **figures)
+    return text
 
 
 def main(argv):
@@ -221,13 +232,9 @@ def main(argv):
     except HarnessError as error:
         print('conformance harness broke: %s' % error, file=sys.stderr)
         return 1
-    text = report(runs)
-    with open(os.path.join(OUT, 'summary.txt'), 'w', encoding='utf-8') as summary:
-        summary.write(text + '\n')
-    if sorted(names) == sorted(ECHO) and CASES == DEFAULT_CASES.split(','):
-        write_page(text)
+    text = write(runs, sorted(names) == sorted(ECHO) and CASES == DEFAULT_CASES.split(','))
     print()
-    print(text)
+    print(text, end='')
     return 0
 
 

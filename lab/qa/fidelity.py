@@ -1,7 +1,8 @@
 """
 The post against the replica, mechanically: each of the post's code blocks
 (docs/post.md) is diffed against the file the post names, and every hunk
-that differs must name its entry in docs/deviations.md.
+that differs must name its entry in docs/deviations.md. Writes
+docs/generated/fidelity.md from lab/templates/fidelity.md.
 
 A hunk names an entry with a comment saying "Deviation C5" (or
 "Deviations C1, C2 and C12") on one of its own lines, or in the comment
@@ -11,11 +12,12 @@ not compared: the post's page lost them.
     python -m lab.qa.fidelity     (from the repository root) writes
                               docs/generated/fidelity.md; exit 1 on an unledgered hunk
 
-Valid Python 3.5, standard library only: the legacy tests use it too.
+Valid Python 3.5, and the findings need only the standard library: the
+legacy tests read them. Only main() renders the page, with Jinja2.
 """
 
+import collections
 import difflib
-import io
 import os
 import re
 import sys
@@ -29,6 +31,10 @@ POST_TEXT = os.path.join(
     os.path.dirname(ROOT), 'shared', 'tutorial', 'channels-chat-tutorial.ko.txt'
 )
 COMMENT = re.compile(r'^\s*(#|//|\{#|<!--)')
+# A block of the post and what the page shows of each of its hunks: the
+# ledger entries it names that the ledger holds, and its diff.
+Section = collections.namedtuple('Section', 'title hunks')
+Shown = collections.namedtuple('Shown', 'ids diff')
 
 
 def flattened(text):
@@ -114,41 +120,32 @@ def known_ids(ledger=LEDGER):
 
 
 def report():
-    """(Markdown report, titles of unledgered hunks, blocks unlike the post's page)."""
+    """(the page's sections, titles of unledgered hunks, blocks unlike the
+    post's page)."""
     known = known_ids()
     blocks = posts_blocks() if os.path.exists(POST_TEXT) else None
-    out = [
-        '# The post against the replica',
-        '',
-        "Written by `make fidelity` (lab/qa/fidelity.py) from [post.md](../post.md), the post's",
-        'thirteen code blocks, and the files that hold them. `-` is the post, `+` the replica;',
-        'blank lines and indentation are not compared. Every hunk names its entry in the',
-        '[ledger](../deviations.md).',
-        '',
-    ]
-    unledgered, unlike = [], []
+    sections, unledgered, unlike = [], [], []
     for snippet in snippets():
         if blocks is not None and flattened(snippet.text) not in blocks:
             unlike.append(snippet.title)
-        found = hunks(snippet)
-        out.append('## %s' % snippet.title)
-        out.append('')
-        if not found:
-            out.extend(['As printed.', ''])
-        for hunk in found:
+        shown = []
+        for hunk in hunks(snippet):
             ids = [i for i in hunk.ids if i in known]
             if not ids:
                 unledgered.append(snippet.title)
-            out.append('Ledger: %s' % (', '.join(ids) if ids else '**none: not in the ledger**'))
-            out.extend(['', '```diff'] + hunk.diff() + ['```', ''])
-    return '\n'.join(out), unledgered, unlike
+            shown.append(Shown(ids, hunk.diff()))
+        sections.append(Section(snippet.title, shown))
+    return sections, unledgered, unlike
 
 
-def main():
-    text, unledgered, unlike = report()
-    with io.open(REPORT, 'w', encoding='utf-8') as handle:
-        handle.write(text)
-    print('wrote %s' % os.path.relpath(REPORT, ROOT))
+def main(folder=os.path.dirname(REPORT)):
+    """Writes the page into `folder` and says what is wrong; Jinja2 is
+    imported here, as the legacy tests have none."""
+    from lab import pages
+
+    sections, unledgered, unlike = report()
+    path = pages.write('fidelity.md', folder=folder, sections=sections)
+    print('wrote %s' % os.path.relpath(path, ROOT))
     if not os.path.exists(POST_TEXT):
         print('the post itself is not at %s: docs/post.md not checked against it' % POST_TEXT)
     for title in unlike:
