@@ -80,16 +80,17 @@ def fuzz(name):
     outdir = os.path.join(OUT, name)
     shutil.rmtree(outdir, ignore_errors=True)
     os.makedirs(os.path.join(outdir, 'stack'))
+    stack = Stack(name, env=conf['env'], asgi=conf['asgi'], workdir=os.path.join(outdir, 'stack'))
     try:
-        stack = Stack(
-            name, env=conf['env'], asgi=conf['asgi'], workdir=os.path.join(outdir, 'stack')
-        )
+        stack.start()
     except Exception as error:
         raise HarnessError('%s stack did not start: %s' % (name, error))
-    with stack:
+    try:
         seconds = wstest(name, stack.ws_url + '/echo/', outdir)
         if not stack.daphne.alive():
             print('%s: daphne died during the run (see %s)' % (name, stack.daphne.log_path))
+    finally:
+        stack.stop()
     return seconds, read_results(name, outdir)
 
 

@@ -22,7 +22,8 @@ import os
 import re
 import sys
 
-from lab.harness.post import ROOT, read, snippets
+from lab.harness.post import read, snippets
+from lab.harness.stack import ROOT
 
 LEDGER = os.path.join(ROOT, 'docs', 'deviations.md')
 REPORT = os.path.join(ROOT, 'docs', 'generated', 'fidelity.md')
