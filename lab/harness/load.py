@@ -201,14 +201,11 @@ async def speak(member, load, prefix, clock, sent):
             return
 
 
-async def run(load, stack, pids):
-    """Run `load` against `stack` (url, ws_url, query); returns the counts."""
-    clock = time.monotonic
-    prefix = 'b' + uuid.uuid4().hex[:6]
-    labels = ['%s-%d' % (prefix, r) for r in range(load.rooms)]
-    idle_labels = ['%s-idle-%d' % (prefix, r) for r in range((load.idle + 9) // 10)]
+async def fetch_rooms(stack, labels):
+    """Each room's page, as a browser loads it before its socket opens;
+    returns the refusals counted by status."""
     pages = Counter()
-    for label in labels + idle_labels:
+    for label in labels:
         # The header nginx adds in production (ops/nginx.conf), so the page is
         # served rather than redirected to HTTPS.
         page = Request('%s/chat/%s/' % (stack.url, label), headers={'X-Forwarded-Proto': 'https'})
@@ -217,26 +214,20 @@ async def run(load, stack, pids):
         except HTTPError as refused:
             # Counted; the room's sockets are then refused and counted too.
             pages['room page %d' % refused.code] += 1
-    members = [Member(label, i) for label in labels for i in range(load.members)]
-    idle = [Member(idle_labels[i // 10], i) for i in range(load.idle)]
-    origin = stack.url
-    everyone = idle + members
+    return pages
+
+
+async def open_all(everyone, stack):
+    """Opens every member's socket, OPENING at a time."""
     for start in range(0, len(everyone), OPENING):
         await asyncio.gather(
-            *(open_member(m, stack.ws_url, origin) for m in everyone[start : start + OPENING])
+            *(open_member(m, stack.ws_url, stack.url) for m in everyone[start : start + OPENING])
         )
-    opened = [m for m in everyone if m.socket]
-    listeners = [asyncio.ensure_future(listen(m, prefix, clock)) for m in opened]
 
-    watch = ProcessWatch(pids)
-    own_cpu = time.process_time()
-    sent = {}
-    talking = [m for m in members if m.socket and m.index < load.senders]
-    began = clock()
-    await asyncio.gather(*(speak(m, load, prefix, clock, sent) for m in talking))
-    sending = clock() - began
 
-    in_room = {label: [m for m in members if m.room == label and m.socket] for label in labels}
+async def drain(stack, prefix, sent, in_room, clock):
+    """Until every stored message reached every open member of its room, or
+    nothing changed for SETTLE seconds, or DRAIN_LIMIT."""
 
     def missing():
         rows = stored_rows(stack, prefix)
@@ -257,19 +248,48 @@ async def run(load, stack, pids):
         elif clock() - last_change > SETTLE:
             break
         await asyncio.sleep(0.2)
-    elapsed = clock() - began
-    servers = watch.result()
-    generator_cpu = time.process_time() - own_cpu
-    # Deliveries count within the drain only; rows count once the sockets are
-    # closed, so that a message stored late is counted as stored and its
-    # deliveries as not delivered within the drain, never as delivered but
-    # not expected.
+
+
+async def close_all(opened, members, listeners):
+    """Closes every socket. Deliveries count within the drain only; rows
+    count once the sockets are closed, so that a message stored late is
+    counted as stored and its deliveries as not delivered within the drain,
+    never as delivered but not expected."""
     within = {m: dict(m.received) for m in members}
     for m in opened:
         await m.socket.close()
     await asyncio.gather(*listeners)
     for m in members:
         m.received = within[m]
+
+
+async def run(load, stack, pids):
+    """Run `load` against `stack` (url, ws_url, query); returns the counts."""
+    clock = time.monotonic
+    prefix = 'b' + uuid.uuid4().hex[:6]
+    labels = ['%s-%d' % (prefix, r) for r in range(load.rooms)]
+    idle_labels = ['%s-idle-%d' % (prefix, r) for r in range((load.idle + 9) // 10)]
+    pages = await fetch_rooms(stack, labels + idle_labels)
+    members = [Member(label, i) for label in labels for i in range(load.members)]
+    idle = [Member(idle_labels[i // 10], i) for i in range(load.idle)]
+    everyone = idle + members
+    await open_all(everyone, stack)
+    opened = [m for m in everyone if m.socket]
+    listeners = [asyncio.ensure_future(listen(m, prefix, clock)) for m in opened]
+
+    watch = ProcessWatch(pids)
+    own_cpu = time.process_time()
+    sent = {}
+    talking = [m for m in members if m.socket and m.index < load.senders]
+    began = clock()
+    await asyncio.gather(*(speak(m, load, prefix, clock, sent) for m in talking))
+    sending = clock() - began
+    in_room = {label: [m for m in members if m.room == label and m.socket] for label in labels}
+    await drain(stack, prefix, sent, in_room, clock)
+    elapsed = clock() - began
+    servers = watch.result()
+    generator_cpu = time.process_time() - own_cpu
+    await close_all(opened, members, listeners)
     rows = await in_thread(stored_rows, stack, prefix)
     counted = tally(load, sent, rows, in_room, everyone, servers, sending, elapsed, generator_cpu)
     counted['refused'].update(pages)

@@ -146,9 +146,9 @@ def without_pyenv():
     )
 
 
-def test_without_python_or_pyenv_make_run_starts_an_engine_and_serves_the_post_in_containers():
-    # The images this machine can build, built first while pyenv's CPython
-    # 3.6 is at hand (a stand-in copies it); make run must then reuse them.
+def build_stand_ins():
+    """The images this machine can build, built first while pyenv's CPython
+    3.6 is at hand (a stand-in copies it); make run must then reuse them."""
     with Engine():
         official = (
             subprocess.run(
@@ -164,18 +164,24 @@ def test_without_python_or_pyenv_make_run_starts_an_engine_and_serves_the_post_i
                 check=True,
                 stdout=subprocess.DEVNULL,
             )
+
+
+def first_line(engine_before):
+    why = 'a Docker engine answers' if engine_before else "Debian's Docker engine is started"
+    return 'make run: RUNTIME=docker (no CPython 3.5 or 3.6 nor pyenv here%s%s)' % (
+        ', and ' if engine_before else ': ',
+        why,
+    )
+
+
+def test_without_python_or_pyenv_make_run_starts_an_engine_and_serves_the_post_in_containers():
+    build_stand_ins()
     engine_before = engine_answers()
     make_run = MakeRun(env={'PATH': without_pyenv()}, RUNWORKERS='2', TRACE='layer').start()
     try:
         make_run.wait_serving(1200)
         log = make_run.log()
-        why = 'a Docker engine answers' if engine_before else "Debian's Docker engine is started"
-        assert log.splitlines()[
-            0
-        ] == 'make run: RUNTIME=docker (no CPython 3.5 or 3.6 nor pyenv here%s%s)' % (
-            ', and ' if engine_before else ': ',
-            why,
-        ), log
+        assert log.splitlines()[0] == first_line(engine_before), log
         # RUNWORKERS, TRACE and REDIS_URL as the host takes them.
         wait_for(
             lambda: make_run.log().count('worker - Listening on channels') == 2,

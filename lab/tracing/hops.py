@@ -97,80 +97,63 @@ class Legacy(Trail):
         self.handling = {}  # runworker -> flow it is handling
 
     def from_layer(self, event):
-        kind, when, by = event['event'], event['at'], event['by']
+        """The hop one event of the layer trace makes, if any."""
+        handle = {
+            'send': self.layer_send,
+            'received': self.layer_received,
+            'group_add': self.layer_group_change,
+            'group_discard': self.layer_group_change,
+            'group_send': self.layer_group_send,
+            'full': self.layer_full,
+            'session_load': self.layer_session,
+            'session_save': self.layer_session,
+        }.get(event['event'])
+        return [handle(event, event['at'], event['by'])] if handle else []
+
+    def layer_send(self, event, when, by):
         channel, message = event.get('channel'), event.get('message') or {}
-        if kind == 'send':
-            if channel in INCOMING:
-                flow = self.new_flow(when)
-                what = '→ %s %s' % (channel, describe(channel, message))
-            else:
-                flow = self.handling.get(by)
-                what = '→ %s %s' % (channel, cut(reply_text(message)))
-            self.sent.setdefault((channel, event['digest']), []).append(flow)
-            return [
-                self.hop(
-                    when,
-                    flow,
-                    by,
-                    what,
-                    kind='in' if channel in INCOMING else 'reply',
-                    channel=channel,
-                )
-            ]
-        if kind == 'received':
-            waiting = self.sent.get((channel, event['digest']))
-            flow = waiting.pop(0) if waiting else None
-            if channel in INCOMING:
-                self.handling[by] = flow
-                return [
-                    self.hop(when, flow, by, 'took %s' % channel, kind='worker', channel=channel)
-                ]
-            return [
-                self.hop(
-                    when, flow, by, 'delivered %s' % channel, kind='delivered', channel=channel
-                )
-            ]
+        if channel in INCOMING:
+            flow = self.new_flow(when)
+            what = '→ %s %s' % (channel, describe(channel, message))
+        else:
+            flow = self.handling.get(by)
+            what = '→ %s %s' % (channel, cut(reply_text(message)))
+        self.sent.setdefault((channel, event['digest']), []).append(flow)
+        kind = 'in' if channel in INCOMING else 'reply'
+        return self.hop(when, flow, by, what, kind=kind, channel=channel)
+
+    def layer_received(self, event, when, by):
+        channel = event.get('channel')
+        waiting = self.sent.get((channel, event['digest']))
+        flow = waiting.pop(0) if waiting else None
+        if channel in INCOMING:
+            self.handling[by] = flow
+            return self.hop(when, flow, by, 'took %s' % channel, kind='worker', channel=channel)
+        return self.hop(when, flow, by, 'delivered %s' % channel, kind='delivered', channel=channel)
+
+    def layer_group_change(self, event, when, by):
+        kind, group, channel = event['event'], event['group'], event.get('channel')
+        what = '%s %s ← %s' % (kind, group, channel)
+        return self.hop(
+            when, self.handling.get(by), by, what, kind=kind, group=group, channel=channel
+        )
+
+    def layer_group_send(self, event, when, by):
+        message = event.get('message') or {}
+        text = ' ' + cut(reply_text(message)) if message else ''  # MONITOR shows the sends after
+        what = 'group send %s (%d members)%s' % (event['group'], event['members'], text)
         flow = self.handling.get(by)
-        if kind in ('group_add', 'group_discard'):
-            return [
-                self.hop(
-                    when,
-                    flow,
-                    by,
-                    '%s %s ← %s' % (kind, event['group'], channel),
-                    kind=kind,
-                    group=event['group'],
-                    channel=channel,
-                )
-            ]
-        if kind == 'group_send':
-            text = (
-                ' ' + cut(reply_text(message)) if message else ''
-            )  # MONITOR shows the sends after
-            return [
-                self.hop(
-                    when,
-                    flow,
-                    by,
-                    'group send %s (%d members)%s' % (event['group'], event['members'], text),
-                    kind='group_send',
-                    group=event['group'],
-                )
-            ]
-        if kind == 'full':
-            return [
-                self.hop(
-                    when,
-                    flow,
-                    by,
-                    '✗ %s full: message not sent (ChannelFull)' % channel,
-                    kind='full',
-                    channel=channel,
-                )
-            ]
-        if kind in ('session_load', 'session_save'):
-            return [self.hop(when, flow, by, 'channel session %s' % kind.split('_')[1], kind=kind)]
-        return []
+        return self.hop(when, flow, by, what, kind='group_send', group=event['group'])
+
+    def layer_full(self, event, when, by):
+        channel = event.get('channel')
+        what = '✗ %s full: message not sent (ChannelFull)' % channel
+        return self.hop(when, self.handling.get(by), by, what, kind='full', channel=channel)
+
+    def layer_session(self, event, when, by):
+        kind = event['event']
+        what = 'channel session %s' % kind.split('_')[1]
+        return self.hop(when, self.handling.get(by), by, what, kind=kind)
 
 
 class Monitored(Legacy):

@@ -376,28 +376,49 @@ def session(channel):
     return dict(session_for_reply_channel(channel).items())
 
 
+def unloadable(error, steps):
+    """The result for a project that does not load, said at the step that
+    writes the file the error was raised in."""
+    from lab.tutorial.steps import step_writing
+
+    saw = where(error)
+    number = step_writing(saw.split(',')[0])
+    return {
+        'step': number if number in steps else steps[0],
+        'ok': False,
+        'expected': 'the project to load (django.setup())',
+        'saw': saw,
+        'hint': 'the file and line named here, in your workspace',
+    }
+
+
+def run_step(number):
+    result = {'step': number, 'ok': True}
+    try:
+        note = globals()['step_' + number.replace('.', '_')]()
+        if note:
+            result['note'] = note
+    except Failed as failed:
+        result.update(
+            ok=False, expected=failed.expected, saw=repr(failed.saw)[:300], hint=failed.hint
+        )
+    except Exception as error:
+        result.update(
+            ok=False,
+            expected='step %s to run' % number,
+            saw=where(error),
+            hint='the file and line named here, in your workspace',
+        )
+    return result
+
+
 def main(steps):
     import django
 
     try:
         django.setup()
     except Exception as error:  # the settings, an app or its models
-        # Said at the step that writes the file it was raised in.
-        from lab.tutorial.steps import step_writing
-
-        saw = where(error)
-        number = step_writing(saw.split(',')[0])
-        print(
-            json.dumps(
-                {
-                    'step': number if number in steps else steps[0],
-                    'ok': False,
-                    'expected': 'the project to load (django.setup())',
-                    'saw': saw,
-                    'hint': 'the file and line named here, in your workspace',
-                }
-            )
-        )
+        print(json.dumps(unloadable(error, steps)))
         return 1
     if steps[0] in ('members', 'session'):
         print(json.dumps(globals()[steps[0]](steps[1])))
@@ -406,22 +427,7 @@ def main(steps):
 
     setup_test_environment()
     for number in steps:
-        result = {'step': number, 'ok': True}
-        try:
-            note = globals()['step_' + number.replace('.', '_')]()
-            if note:
-                result['note'] = note
-        except Failed as failed:
-            result.update(
-                ok=False, expected=failed.expected, saw=repr(failed.saw)[:300], hint=failed.hint
-            )
-        except Exception as error:
-            result.update(
-                ok=False,
-                expected='step %s to run' % number,
-                saw=where(error),
-                hint='the file and line named here, in your workspace',
-            )
+        result = run_step(number)
         print(json.dumps(result))
         sys.stdout.flush()
         if not result['ok']:
