@@ -6,9 +6,9 @@ WebSocket and a browser on its URL, and import neither codebase.
 import json
 import os
 
-import comparison
 import pytest
 
+from lab.blackbox import comparison
 from lab.harness.stack import ROOT, Stack, selected
 
 ARTEFACTS = os.path.join(ROOT, 'artefacts')

@@ -341,7 +341,7 @@ def many_senders_while_the_worker_is_busy(stack):
 # a second one runworker stores decides whether 100 msg/s fills the
 # replica's websocket.receive (seen both ways here, on one checkout).
 # `make bench` measures that; the suite asserts what holds on any machine,
-# that no loss goes untold, and reports the outcome class beside it.
+# that no loss goes unreported, and reports the outcome class beside it.
 MACHINE_BOUND = {
     'room_of_10_at_100_messages_a_second': 'outcome',
     'room_of_10_at_300_messages_a_second': 'outcome',

@@ -10,9 +10,9 @@ import re
 import zlib
 
 import pytest
-from comparison import expected
-from scenarios import SCENARIOS
 
+from lab.blackbox.comparison import expected
+from lab.blackbox.scenarios import SCENARIOS
 from lab.harness.browser import (
     describe,
     open_room,

@@ -14,8 +14,8 @@ import sqlite3
 import websocket
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from scenarios import MAX_HANDLE, MAX_MESSAGE
 
+from lab.blackbox.scenarios import MAX_HANDLE, MAX_MESSAGE
 from lab.harness.client import frames, join, next_event, say
 
 ROOM = 'fuzz-room'

@@ -8,10 +8,11 @@ The report's explanations must match the recorded differences exactly.
 import json
 import os
 
-import comparison
 import pytest
-from comparison import expected
-from scenarios import MACHINE_BOUND, SCENARIOS
+
+from lab.blackbox import comparison
+from lab.blackbox.comparison import expected
+from lab.blackbox.scenarios import MACHINE_BOUND, SCENARIOS
 
 
 @pytest.mark.parametrize('run', SCENARIOS, ids=[run.__name__ for run in SCENARIOS])
