@@ -93,7 +93,7 @@ run-modern-production: setup-modern ## the modern port in production mode behind
 # all, in the virtualenv its path needs: tests/ the legacy one, modern/tests/
 # the modern one (from modern/), lab/ the tools' (docs/tests.md).
 TEST_ARGS ?=
-test: setup-legacy setup-modern $(TOOLS)/.installed $(TRACER)/.installed lint check-py35 ## every suite (what CI runs); TEST_ARGS='PATH -k NAME' runs one
+test: setup-legacy setup-modern $(TOOLS)/.installed $(TRACER)/.installed $(if $(TEST_ARGS),,lint) check-py35 ## every suite (what CI runs); TEST_ARGS='PATH -k NAME' runs one
 	ops/install-system-packages $(TEST_PACKAGES)
 ifneq ($(TEST_ARGS),)
 	@set -- $(TEST_ARGS); case "$$1" in \
