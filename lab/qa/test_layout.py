@@ -106,11 +106,7 @@ def test_the_app_imports_no_tool_and_the_harness_no_suite():
 def test_what_the_legacy_interpreter_runs_is_in_the_python_35_set():
     # Every lab module the legacy tests import lies in a folder `make
     # check-py35` checks whole.
-    py35 = (
-        re.search(r'^PY35 := (.*)$', open(os.path.join(ROOT, 'Makefile')).read(), re.M)
-        .group(1)
-        .split()
-    )
+    py35 = py35_set()
     for path in python_files():
         if path.startswith('tests/'):
             for name in imported(path):
@@ -118,6 +114,49 @@ def test_what_the_legacy_interpreter_runs_is_in_the_python_35_set():
                     folder = '/'.join(name.split('.')[:2])
                     assert folder in py35, (path, name)
     assert {'vikander', 'chat', 'tests', 'manage.py'} <= set(py35)
+
+
+def py35_set():
+    line = re.search(r'^PY35 := (.*)$', open(os.path.join(ROOT, 'Makefile')).read(), re.M)
+    return line.group(1).split()
+
+
+def commas_after_star_parameters(source):
+    """The lines of each def whose parameters after a * (*args, keyword-only,
+    **kwargs) end with a comma: Python 3.6 allows it, 3.5 refuses to parse
+    it, vermin does not see it, and ruff's formatter (which targets 3.7 at
+    the oldest) writes it when it splits a signature."""
+    lines = source.splitlines()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            args = node.args
+            last = args.kwarg or (args.kwonlyargs or [None])[-1] or args.vararg
+            if last is not None:
+                end, column = last.end_lineno, last.end_col_offset
+                if args.kwonlyargs and last is args.kwonlyargs[-1]:
+                    default = args.kw_defaults[-1]
+                    if default is not None:
+                        end, column = default.end_lineno, default.end_col_offset
+                after = '\n'.join([lines[end - 1][column:]] + lines[end : end + 2]).lstrip()
+                if after.startswith(','):
+                    yield node.lineno
+
+
+def test_what_must_stay_python_35_has_no_comma_after_star_parameters():
+    found = []
+    for path in python_files():
+        if any(path == entry or path.startswith(entry + '/') for entry in py35_set()):
+            source = open(os.path.join(ROOT, path), encoding='utf-8').read()
+            found += ['%s:%d' % (path, line) for line in commas_after_star_parameters(source)]
+    assert found == []
+
+
+def test_the_comma_check_can_fail():
+    assert list(commas_after_star_parameters('def f(\n    a,\n    **kwargs,\n):\n    pass\n')) == [
+        1
+    ]
+    assert list(commas_after_star_parameters('def f(*, a=(1, 2),\n):\n    pass\n')) == [1]
+    assert list(commas_after_star_parameters('def f(*args, a, **kw):\n    pass\n')) == []
 
 
 def test_make_help_names_every_target_with_one_line():
