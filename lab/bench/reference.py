@@ -30,9 +30,10 @@ TOO_BIG = 4009
 
 # The stacks' tables, so the benchmark counts stored rows the same way.
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS chat_room (id INTEGER PRIMARY KEY, name TEXT NOT NULL, label TEXT UNIQUE NOT NULL);
-CREATE TABLE IF NOT EXISTS chat_message (id INTEGER PRIMARY KEY, room_id INTEGER NOT NULL, handle TEXT NOT NULL,
-    message TEXT NOT NULL, timestamp TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chat_room (id INTEGER PRIMARY KEY, name TEXT NOT NULL,
+    label TEXT UNIQUE NOT NULL);
+CREATE TABLE IF NOT EXISTS chat_message (id INTEGER PRIMARY KEY, room_id INTEGER NOT NULL,
+    handle TEXT NOT NULL, message TEXT NOT NULL, timestamp TEXT NOT NULL);
 """
 
 

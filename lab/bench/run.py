@@ -256,14 +256,16 @@ def main(argv=None):
     parser.add_argument('--repeat', type=int, default=1)
     parser.add_argument('--out', default=os.path.join(ROOT, 'artefacts', 'bench'))
     args = parser.parse_args(argv)
-    chosen = [l for l in loads(args.seconds) if not args.loads or l.name in args.loads.split(',')]
+    chosen = [
+        load for load in loads(args.seconds) if not args.loads or load.name in args.loads.split(',')
+    ]
     # Without --systems: every system under every load, then the tuning and
     # trace rows under the 10, 100 and 300 msg/s rooms.
     plan = (
-        [(s, l) for l in chosen for s in args.systems.split(',')]
+        [(s, load) for load in chosen for s in args.systems.split(',')]
         if args.systems
-        else [(s, l) for l in chosen for s in SYSTEMS]
-        + [(s, l) for l in chosen if l.name in ('quiet', 'busy', '300') for s in TUNING]
+        else [(s, load) for load in chosen for s in SYSTEMS]
+        + [(s, load) for load in chosen if load.name in ('quiet', 'busy', '300') for s in TUNING]
     )
     os.makedirs(args.out, exist_ok=True)
     results = []

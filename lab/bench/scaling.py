@@ -1,24 +1,26 @@
 """
-docs/generated/scaling.md: how many daphnes, runworkers and Redis shards a room of
-1,000 members and a site of 100,000 connected users would need on each
-stack, on paper, from the unit costs make bench measured on one machine
-(artefacts/bench/results.json).
+docs/generated/scaling.md (lab/templates/scaling.md filled in): how many
+daphnes, runworkers and Redis shards a room of 1,000 members and a site of
+100,000 connected users would need on each stack, on paper, from the unit
+costs make bench measured on one machine (artefacts/bench/results.json).
 
-    python -m lab.bench.scaling        (make bench runs it after bench.report)
+    python -m lab.bench.scaling [RESULTS]     (make bench runs it after bench.report)
 
-Standard library only. Every unit cost is worked out twice: once from the
-medians over the repeats (the figure shown, so the arithmetic printed beside
-it reproduces it) and once within each pass of make bench (repeat 0, 1, 2),
-whose lowest and highest give the range in brackets.
+Every unit cost is worked out twice: once from the medians over the repeats
+(the figure shown, so the arithmetic printed beside it reproduces it) and
+once within each pass of make bench (repeat 0, 1, 2), whose lowest and
+highest give the range in brackets.
 """
 
-import json
+import functools
 import math
-import os
+import operator
 import statistics
+import sys
 from collections import defaultdict
 
-from lab.bench.report import NGINX, nginx_counted
+from lab import pages
+from lab.bench.report import RESULTS, fmt, nginx_counted, read
 
 # Assumptions, stated on the page. A single-threaded process (daphne,
 # Redis) is planned at this share of one core, leaving room for bursts.
@@ -30,12 +32,16 @@ SITE_ROOM = 10  # the benchmark's own room size, so its per-message costs apply 
 # main case; the others bracket it.
 ROOM_RATES = [1, 10, 100]  # msg/s in the room of 1,000
 SITE_RATES = [100, 1000]  # msg/s over the whole site
+# The room's rate section 4 works through.
+EXAMPLE_RATE = 10
 # daphne 1.0.2 waits 10 ms after a poll that found nothing
 # (daphne/server.py, backend_reader_sync) and 0 ms after one that found a message.
 IDLE_WAIT_MS = 10.0
 
 LEGACY, MODERN = 'legacy-1', 'modern'
 KINDS = ('daphne', 'worker', 'redis')
+# A plan's counts of processes, shown with their range over the passes.
+COUNTS = ('daphnes', 'workers', 'shards')
 
 
 def quantities(run):
@@ -43,33 +49,29 @@ def quantities(run):
     cpu = defaultdict(float)
     for name, server in run['servers'].items():
         cpu[name.split(' ')[0]] += server['cpu_seconds']
+    daphnes = [s for n, s in run['servers'].items() if n.startswith('daphne')]
     q = {
         'sockets': run['sockets'],
-        'delivered': run['delivered'],
-        'stored': run['stored'],
         'lost': run['lost_total'],
-        'closes': sum(run['close_codes'].values()),
-        'per_s': run['delivered_per_s'],
-        'p99': run['p99_ms'],
-        'daphnes': sum(1 for n in run['servers'] if n.startswith('daphne')),
-        'rss_daphne': max(
-            s['peak_rss_mb'] for n, s in run['servers'].items() if n.startswith('daphne')
-        )
-        if any(n.startswith('daphne') for n in run['servers'])
-        else None,
+        'delivered_per_s': run['delivered_per_s'],
+        'p99_ms': run['p99_ms'],
+        'daphnes': len(daphnes),
+        'daphne_peak_rss_mb': max(s['peak_rss_mb'] for s in daphnes) if daphnes else None,
     }
     for kind in KINDS:
-        q['cpu_' + kind] = cpu[kind]
         # ms of CPU per delivery, per stored message; CPU-s per second of the run
-        q['dl_' + kind] = 1000.0 * cpu[kind] / run['delivered'] if run['delivered'] else None
-        q['msg_' + kind] = 1000.0 * cpu[kind] / run['stored'] if run['stored'] else None
-        q['rate_' + kind] = cpu[kind] / run['elapsed_s']
+        q[kind + '_ms_per_delivery'] = (
+            1000.0 * cpu[kind] / run['delivered'] if run['delivered'] else None
+        )
+        q[kind + '_ms_per_message'] = 1000.0 * cpu[kind] / run['stored'] if run['stored'] else None
+        q[kind + '_cpu_per_s'] = cpu[kind] / run['elapsed_s']
     return q
 
 
 def load_runs(path):
-    with open(path) as source:
-        results = json.load(source)
+    """The results, the medians of each (system, load)'s quantities, each
+    pass's quantities, and each (system, load)'s quantities run by run."""
+    results = read(path)
     by_pass = defaultdict(dict)
     grouped = defaultdict(list)
     for run in results:
@@ -96,20 +98,20 @@ def daphne_share(a, b, deliveries, sockets):
     return busy + max(0.0, 1 - busy) * poll / (poll + IDLE_WAIT_MS), busy
 
 
-def legacy_plan(f, deliveries, sockets, messages, per_message_worker):
+def legacy_plan(costs, deliveries, sockets, messages, per_message_worker):
     """Fewest daphnes whose share fits the budget, then Redis and runworkers."""
+    a, b = costs['legacy_daphne_ms_per_delivery'], costs['legacy_daphne_ms_per_socket']
+    ra, rb = costs['legacy_redis_ms_per_delivery'], costs['legacy_redis_ms_per_socket']
     k = 1
     while True:
         held = math.ceil(sockets / k)
-        share, busy = daphne_share(f['a'], f['b'], deliveries / k, held)
+        share, busy = daphne_share(a, b, deliveries / k, held)
         if share <= BUDGET:
             break
         k += 1
     # Redis: every delivery's chansend and poll, plus the empty polls' scripts.
-    empty_polls = k * max(0.0, 1 - busy) / ((f['b'] * held + IDLE_WAIT_MS) / 1000.0)
-    redis = (
-        deliveries * (f['ra'] + f['rb'] * max(held - 10, 0)) + empty_polls * f['rb'] * held
-    ) / 1000.0
+    empty_polls = k * max(0.0, 1 - busy) / ((b * held + IDLE_WAIT_MS) / 1000.0)
+    redis = (deliveries * (ra + rb * max(held - 10, 0)) + empty_polls * rb * held) / 1000.0
     worker = messages * per_message_worker / 1000.0
     return {
         'daphnes': k,
@@ -118,13 +120,13 @@ def legacy_plan(f, deliveries, sockets, messages, per_message_worker):
         'redis_cpu': redis,
         'shards': max(1, math.ceil(redis / BUDGET)),
         'worker_cpu': worker,
-        'workers': max(1, math.ceil(worker / f['uw'])),
+        'workers': max(1, math.ceil(worker / costs['legacy_worker_cpu_kept_up'])),
     }
 
 
-def modern_plan(f, messages, per_message, sockets):
-    cpu = messages * per_message / 1000.0 + sockets * f['i']
-    redis = messages * f['rm'] / 1000.0
+def modern_plan(costs, messages, per_message, sockets):
+    cpu = messages * per_message / 1000.0 + sockets * costs['modern_daphne_cpu_per_idle_socket']
+    redis = messages * costs['modern_redis_ms_per_message'] / 1000.0
     return {
         'cpu': cpu,
         'daphnes': max(1, math.ceil(cpu / BUDGET)),
@@ -133,82 +135,317 @@ def modern_plan(f, messages, per_message, sockets):
     }
 
 
-def derive(q):
-    """Every figure on the page from one set of quantities (medians, or one pass)."""
+def legacy_costs(quantity, ten, idle):
+    """The legacy stack's unit costs: its daphne's and Redis's per delivery at
+    10 sockets and per extra socket held (each delivery is one poll naming
+    every reply channel), its runworker's per message, fixed and per member."""
 
-    def g(system, load, key):
+    def per_delivery(load, kind):
+        return quantity(LEGACY, load, kind + '_ms_per_delivery')
+
+    def per_message(load):
+        return quantity(LEGACY, load, 'worker_ms_per_message')
+
+    daphne, redis = per_delivery('busy', 'daphne'), per_delivery('busy', 'redis')
+    per_socket = (per_delivery('sockets', 'daphne') - daphne) / idle
+    more_members = quantity(LEGACY, 'room30', 'sockets') - ten
+    room10, room30 = per_message('busy'), per_message('room30')
+    per_member = (room30 - room10) / more_members
+    held_2x2 = quantity('legacy-2x2', 'sockets', 'sockets') / quantity(
+        'legacy-2x2', 'sockets', 'daphnes'
+    )
+    return {
+        'legacy_daphne_ms_per_delivery': daphne,
+        'legacy_daphne_ms_per_socket': per_socket,
+        'legacy_daphne_ms_per_socket_room30': (per_delivery('room30', 'daphne') - daphne)
+        / more_members,
+        'legacy_2x2_daphne_ms_per_delivery': quantity(
+            'legacy-2x2', 'sockets', 'daphne_ms_per_delivery'
+        ),
+        'legacy_2x2_daphne_ms_per_delivery_modelled': daphne + per_socket * (held_2x2 - ten),
+        'legacy_redis_ms_per_delivery': redis,
+        'legacy_redis_ms_per_socket': (per_delivery('sockets', 'redis') - redis) / idle,
+        'legacy_worker_ms_per_message_room10': room10,
+        'legacy_worker_ms_per_message_room30': room30,
+        'legacy_worker_ms_per_member': per_member,
+        'legacy_worker_ms_per_message_fixed': room10 - ten * per_member,
+        'legacy_worker_ms_per_message_room100': per_message('large'),
+        # It kept up at this CPU rate and not at twice the load: budget it there.
+        'legacy_worker_cpu_kept_up': quantity(LEGACY, 'busy', 'worker_cpu_per_s'),
+        'legacy_worker_cpu_at_200': quantity(LEGACY, '200', 'worker_cpu_per_s'),
+    }
+
+
+def modern_costs(quantity, ten, idle):
+    """The modern stack's unit costs: its daphne's per message, fixed and per
+    member (busy and large both send 100 msg/s, so the idle share per
+    message is about the same), and per idle socket; its Redis's per message."""
+
+    def per_message(system, load, kind='daphne'):
+        return quantity(system, load, kind + '_ms_per_message')
+
+    room10, room100 = per_message(MODERN, 'busy'), per_message(MODERN, 'large')
+    per_member = (room100 - room10) / (quantity(MODERN, 'large', 'sockets') - ten)
+    fixed = room10 - ten * per_member
+    per_idle_socket = (
+        quantity(MODERN, 'sockets', 'daphne_cpu_per_s')
+        - quantity(MODERN, 'busy', 'daphne_cpu_per_s')
+    ) / idle
+    return {
+        'modern_daphne_ms_per_message_room10': room10,
+        'modern_daphne_ms_per_message_room100': room100,
+        'modern_daphne_ms_per_member': per_member,
+        'modern_daphne_ms_per_message_fixed': fixed,
+        'modern_daphne_ms_per_message_room30': per_message(MODERN, 'room30'),
+        'modern_daphne_ms_per_message_room30_modelled': fixed
+        + quantity(MODERN, 'room30', 'sockets') * per_member,
+        'modern_x2_daphne_ms_per_message_room100': per_message('modern-x2', 'large'),
+        'modern_daphne_cpu_per_idle_socket_measured': per_idle_socket,
+        # An idle socket costs nothing below zero: a negative difference is noise.
+        'modern_daphne_cpu_per_idle_socket': max(0.0, per_idle_socket),
+        'modern_redis_ms_per_message': per_message(MODERN, 'busy', 'redis'),
+    }
+
+
+def unit_costs(q):
+    """Section 2's unit costs from one set of quantities (the medians, or one pass)."""
+
+    def quantity(system, load, key):
         return q[(system, load)][key]
 
-    f = {}
-    ten, idle = (
-        g(LEGACY, 'busy', 'sockets'),
-        g(LEGACY, 'sockets', 'sockets') - g(LEGACY, 'busy', 'sockets'),
-    )
-    # Legacy daphne: ms per delivery at 10 sockets, and per extra socket held
-    # (each delivery is one poll naming every reply channel).
-    f['a'] = g(LEGACY, 'busy', 'dl_daphne')
-    f['b'] = (g(LEGACY, 'sockets', 'dl_daphne') - f['a']) / idle
-    f['b30'] = (g(LEGACY, 'room30', 'dl_daphne') - f['a']) / (g(LEGACY, 'room30', 'sockets') - ten)
-    held_2x2 = g('legacy-2x2', 'sockets', 'sockets') / g('legacy-2x2', 'sockets', 'daphnes')
-    f['check_2x2'] = g('legacy-2x2', 'sockets', 'dl_daphne')
-    f['model_2x2'] = f['a'] + f['b'] * (held_2x2 - ten)
-    f['ra'] = g(LEGACY, 'busy', 'dl_redis')
-    f['rb'] = (g(LEGACY, 'sockets', 'dl_redis') - f['ra']) / idle
-    # Legacy runworker: ms per message, fixed part and per member of the room.
-    f['w10'] = g(LEGACY, 'busy', 'msg_worker')
-    f['w30'] = g(LEGACY, 'room30', 'msg_worker')
-    f['fw'] = (f['w30'] - f['w10']) / (g(LEGACY, 'room30', 'sockets') - ten)
-    f['mw'] = f['w10'] - ten * f['fw']
-    f['w100'] = g(LEGACY, 'large', 'msg_worker')
-    # It kept up at this CPU rate and not at twice the load: budget it there.
-    f['uw'] = g(LEGACY, 'busy', 'rate_worker')
-    f['uw200'] = g(LEGACY, '200', 'rate_worker')
-    # Modern daphne: ms per message, fixed and per member (busy and large
-    # both send 100 msg/s, so the idle share per message is about the same).
-    f['c10'] = g(MODERN, 'busy', 'msg_daphne')
-    f['c100'] = g(MODERN, 'large', 'msg_daphne')
-    f['f'] = (f['c100'] - f['c10']) / (g(MODERN, 'large', 'sockets') - ten)
-    f['m'] = f['c10'] - ten * f['f']
-    f['c30'] = g(MODERN, 'room30', 'msg_daphne')
-    f['model_30'] = f['m'] + g(MODERN, 'room30', 'sockets') * f['f']
-    f['c100_x2'] = g('modern-x2', 'large', 'msg_daphne')
-    f['i_measured'] = (
-        g(MODERN, 'sockets', 'rate_daphne') - g(MODERN, 'busy', 'rate_daphne')
-    ) / idle
-    # An idle socket costs nothing below zero: a negative difference is noise.
-    f['i'] = max(0.0, f['i_measured'])
-    f['rm'] = g(MODERN, 'busy', 'msg_redis')
-    # Memory per idle socket (MB), from the daphne's peak RSS.
-    for name, system in (('kb_legacy', LEGACY), ('kb_modern', MODERN)):
-        f[name] = (
-            1024 * (g(system, 'sockets', 'rss_daphne') - g(system, 'busy', 'rss_daphne')) / idle
+    ten = quantity(LEGACY, 'busy', 'sockets')
+    idle = quantity(LEGACY, 'sockets', 'sockets') - ten
+    costs = dict(legacy_costs(quantity, ten, idle), **modern_costs(quantity, ten, idle))
+    # Memory per idle socket (KB), from the daphne's peak RSS.
+    for stack, system in (('legacy', LEGACY), ('modern', MODERN)):
+        busy = quantity(system, 'busy', 'daphne_peak_rss_mb')
+        costs[stack + '_daphne_kb_per_idle_socket'] = (
+            1024 * (quantity(system, 'sockets', 'daphne_peak_rss_mb') - busy) / idle
         )
-        f[name + '_base'] = g(system, 'busy', 'rss_daphne')
+        costs[stack + '_daphne_mb_in_busy'] = busy
+    # The page shows these in µs (per idle socket: µs of CPU a second).
+    costs.update(
+        legacy_daphne_us_per_socket=costs['legacy_daphne_ms_per_socket'] * 1000,
+        legacy_daphne_us_per_socket_room30=costs['legacy_daphne_ms_per_socket_room30'] * 1000,
+        legacy_redis_us_per_socket=costs['legacy_redis_ms_per_socket'] * 1000,
+        modern_daphne_us_per_idle_socket_measured=(
+            costs['modern_daphne_cpu_per_idle_socket_measured'] * 1e6
+        ),
+        modern_daphne_us_per_idle_socket=costs['modern_daphne_cpu_per_idle_socket'] * 1e6,
+    )
+    return costs
 
-    # One process of each kind, the whole room of 1,000 on it: msg/s at budget.
-    n = ROOM
-    f['one_daphne_legacy'] = n * (f['a'] + f['b'] * (n - 10))
-    f['one_worker'] = f['mw'] + n * f['fw']
-    f['one_redis_legacy'] = n * (f['ra'] + f['rb'] * (n - 10))
-    f['one_daphne_modern'] = f['m'] + n * f['f']
-    f['max_daphne_legacy'] = 1000 * BUDGET / f['one_daphne_legacy']
-    f['max_worker'] = 1000 * f['uw'] / f['one_worker']
-    f['max_redis_legacy'] = 1000 * BUDGET / f['one_redis_legacy']
-    f['max_daphne_modern'] = 1000 * (BUDGET - n * f['i']) / f['one_daphne_modern']
-    f['max_redis_modern'] = 1000 * BUDGET / f['rm']
 
-    for rate in ROOM_RATES:
-        f['room_legacy_%d' % rate] = legacy_plan(f, rate * n, n, rate, f['one_worker'])
-        f['room_modern_%d' % rate] = modern_plan(f, rate, f['one_daphne_modern'], n)
+def one_process(costs):
+    """Section 3: the room of 1,000 all on one process of each kind, its CPU
+    per message and the message rate at which it reaches its budget."""
+    c, n = costs, ROOM
+    daphne = n * (c['legacy_daphne_ms_per_delivery'] + c['legacy_daphne_ms_per_socket'] * (n - 10))
+    worker = c['legacy_worker_ms_per_message_fixed'] + n * c['legacy_worker_ms_per_member']
+    redis = n * (c['legacy_redis_ms_per_delivery'] + c['legacy_redis_ms_per_socket'] * (n - 10))
+    modern = c['modern_daphne_ms_per_message_fixed'] + n * c['modern_daphne_ms_per_member']
+    idle = n * c['modern_daphne_cpu_per_idle_socket']
+    return {
+        'legacy_daphne_ms_per_message_room1000': daphne,
+        'legacy_worker_ms_per_message_room1000': worker,
+        'legacy_redis_ms_per_message_room1000': redis,
+        'modern_daphne_ms_per_message_room1000': modern,
+        'legacy_daphne_msg_per_s_at_budget': 1000 * BUDGET / daphne,
+        'legacy_worker_msg_per_s_at_budget': 1000 * c['legacy_worker_cpu_kept_up'] / worker,
+        'legacy_redis_msg_per_s_at_budget': 1000 * BUDGET / redis,
+        'modern_daphne_msg_per_s_at_budget': 1000 * (BUDGET - idle) / modern,
+        'modern_redis_msg_per_s_at_budget': 1000 * BUDGET / c['modern_redis_ms_per_message'],
+    }
+
+
+def plans(costs):
+    """Sections 4 and 5: what each stack needs for the room of 1,000 and for
+    the site, at each message rate."""
+    room = {
+        rate: {
+            'legacy': legacy_plan(
+                costs, rate * ROOM, ROOM, rate, costs['legacy_worker_ms_per_message_room1000']
+            ),
+            'modern': modern_plan(
+                costs, rate, costs['modern_daphne_ms_per_message_room1000'], ROOM
+            ),
+        }
+        for rate in ROOM_RATES
+    }
+    site = {
+        rate: {
+            'legacy': legacy_plan(
+                costs, rate * SITE_ROOM, SITE, rate, costs['legacy_worker_ms_per_message_room10']
+            ),
+            'modern': modern_plan(costs, rate, costs['modern_daphne_ms_per_message_room10'], SITE),
+        }
+        for rate in SITE_RATES
+    }
+    return {'room': room, 'site': site}
+
+
+def derive(q):
+    """Every figure on the page from one set of quantities (medians, or one pass)."""
+    figures = unit_costs(q)
+    figures.update(one_process(figures))
+    figures.update(plans(figures))
+    return figures
+
+
+def ranged(value, values):
+    """`value`, and the lowest and highest of `values` in brackets where
+    they print differently."""
+    low, high = fmt(min(values), fine=True), fmt(max(values), fine=True)
+    shown = fmt(value, fine=True)
+    return shown if low == high else '%s (%s–%s)' % (shown, low, high)
+
+
+class Figures(object):
+    """Every figure from the medians, and from each pass for its range."""
+
+    def __init__(self, medians, passes):
+        self.median = derive(medians)
+        self.passes = [derive(p) for p in passes]
+
+    def ranged(self, *path):
+        """The figure at `path` (a name, then keys into it) with its range."""
+        return ranged(
+            functools.reduce(operator.getitem, path, self.median),
+            [functools.reduce(operator.getitem, path, p) for p in self.passes],
+        )
+
+    def shown(self):
+        """Each figure that is a number, by name: as a median, and with its range."""
+        names = [n for n, v in self.median.items() if not isinstance(v, dict)]
+        return (
+            {n: fmt(self.median[n], fine=True) for n in names},
+            {n: self.ranged(n) for n in names},
+        )
+
+    def plan(self, place, rate, stack):
+        """A plan's counts of processes with their range, the rest from the medians."""
+        median = self.median[place][rate][stack]
+        return {
+            k: self.ranged(place, rate, stack, k) if k in COUNTS else fmt(v, fine=True)
+            for k, v in median.items()
+        }
+
+
+def measured(medians, grouped, system, load, key):
+    """Median of the runs, range beside it, and whether the load broke."""
+    values = [q[key] for q in grouped[(system, load)] if q[key] is not None]
+    return {
+        'value': ranged(statistics.median(values), values),
+        'broke': bool(medians[(system, load)]['lost']),
+    }
+
+
+def by_process(medians, grouped):
+    """Section 1: CPU per delivery by process kind, under the four loads."""
+    return [
+        {
+            'system': system,
+            'kind': kind,
+            'cells': [
+                measured(medians, grouped, system, load, kind + '_ms_per_delivery')
+                for load in ('busy', 'room30', 'large', 'sockets')
+            ],
+        }
+        for system, kind in (
+            (LEGACY, 'daphne'),
+            (LEGACY, 'worker'),
+            (LEGACY, 'redis'),
+            (MODERN, 'daphne'),
+            (MODERN, 'redis'),
+        )
+    ]
+
+
+def measured_directly(medians, grouped):
+    """The medians of the runs that the page quotes beside its arithmetic."""
+    sockets = medians[(LEGACY, 'sockets')]
+    return {
+        'legacy_daphne_ms_per_delivery_sockets': fmt(sockets['daphne_ms_per_delivery'], fine=True),
+        'legacy_redis_ms_per_delivery_sockets': fmt(sockets['redis_ms_per_delivery'], fine=True),
+        'legacy_delivered_per_s_sockets': measured(
+            medians, grouped, LEGACY, 'sockets', 'delivered_per_s'
+        )['value'],
+        'legacy_room_of_1000_msg_per_s': fmt(sockets['delivered_per_s'] / ROOM, fine=True),
+        'modern_p99_ms_large': fmt(medians[(MODERN, 'large')]['p99_ms'], fine=True),
+        'modern_p99_ms_sockets': fmt(medians[(MODERN, 'sockets')]['p99_ms'], fine=True),
+    }
+
+
+def breaking_order(median):
+    """Section 3: the legacy processes, the first to reach its budget first."""
+    order = sorted(
+        (
+            ('daphne', median['legacy_daphne_msg_per_s_at_budget']),
+            ('Redis', median['legacy_redis_msg_per_s_at_budget']),
+            ('runworker', median['legacy_worker_msg_per_s_at_budget']),
+        ),
+        key=lambda p: p[1],
+    )
+    return {
+        'processes': [process for process, _ in order],
+        'first_msg_per_s': fmt(order[0][1], fine=True),
+        'worker_wall_ms': fmt(
+            median['legacy_worker_ms_per_message_room1000'] / median['legacy_worker_cpu_kept_up'],
+            fine=True,
+        ),
+    }
+
+
+def room_example(median):
+    """Section 4's arithmetic, worked at EXAMPLE_RATE."""
+    legacy, modern = median['room'][EXAMPLE_RATE]['legacy'], median['room'][EXAMPLE_RATE]['modern']
+    a, b = median['legacy_daphne_ms_per_delivery'], median['legacy_daphne_ms_per_socket']
+    k, held, deliveries = legacy['daphnes'], legacy['held'], EXAMPLE_RATE * ROOM
+    fewer = daphne_share(a, b, deliveries / (k - 1), math.ceil(ROOM / (k - 1)))[0]
+    per_message = median['modern_daphne_ms_per_message_room1000']
+    return {
+        'rate': EXAMPLE_RATE,
+        'deliveries': fmt(deliveries),
+        'daphnes': k,
+        'held': held,
+        'extra_sockets': held - 10,
+        'busy': fmt(daphne_share(a, b, deliveries / k, held)[1], fine=True),
+        'share': fmt(legacy['share'], fine=True),
+        'fewer_daphnes': k - 1,
+        'fewer_share': fmt(fewer, fine=True),
+        'modern_cpu': fmt(EXAMPLE_RATE * per_message / 1000, fine=True),
+        'modern_daphnes': modern['daphnes'],
+    }
+
+
+def site_rows(figures):
+    """Section 5's table: the plans, and the daphnes' memory."""
+    rows = []
     for rate in SITE_RATES:
-        f['site_legacy_%d' % rate] = legacy_plan(f, rate * SITE_ROOM, SITE, rate, f['w10'])
-        f['site_modern_%d' % rate] = modern_plan(f, rate, f['c10'], SITE)
-    return f
+        plan = figures.median['site'][rate]
+        gb = {
+            stack: (
+                plan[stack]['daphnes'] * figures.median[stack + '_daphne_mb_in_busy']
+                + SITE * figures.median[stack + '_daphne_kb_per_idle_socket'] / 1024
+            )
+            / 1024
+            for stack in ('legacy', 'modern')
+        }
+        rows.append(
+            {
+                'rate': fmt(rate),
+                'legacy': figures.plan('site', rate, 'legacy'),
+                'modern': figures.plan('site', rate, 'modern'),
+                'legacy_memory_gb': fmt(gb['legacy'], fine=True),
+                'modern_memory_gb': fmt(gb['modern'], fine=True),
+            }
+        )
+    return rows
 
 
-def carried(results, stack):
+def highest_carried(results, stack):
     """Highest msg/s offered to one room of 10 that some system of the stack
-    (no tuning rows) stored and delivered whole in every run."""
+    (no tuning rows) stored and delivered whole in every run, and its load."""
     runs = defaultdict(list)
     for r in results:
         if (
@@ -224,368 +461,58 @@ def carried(results, stack):
     )
 
 
-def fmt(value):
-    if value is None:
-        return '–'
-    if abs(value) >= 100 or value == int(value):
-        return '{:,}'.format(int(round(value)))
-    if abs(value) >= 10:
-        return '%.1f' % value
-    if abs(value) >= 1:
-        return '%.2f' % value
-    if abs(value) >= 0.01:
-        return '%.3f' % value
-    return '%.2g' % value
+def site_example(median, medians, results):
+    """Section 5's arithmetic at 1,000 msg/s, and what the database carried."""
+    per_message = median['modern_daphne_ms_per_message_room10']
+    idle = SITE * median['modern_daphne_cpu_per_idle_socket']
+    legacy, modern = highest_carried(results, 'legacy'), highest_carried(results, 'modern')
+    return {
+        'modern_cpu': fmt(1000 * per_message / 1000, fine=True),
+        'idle_cpu': fmt(idle, fine=True),
+        'idle_costs_much': idle > 0.5 * per_message,
+        'legacy_carried': fmt(legacy[0], fine=True),
+        'modern_carried': fmt(modern[0], fine=True),
+        'modern_carried_p99_s': fmt(medians[(MODERN, modern[1])]['p99_ms'] / 1000, fine=True),
+    }
 
 
-class Figures(object):
-    """A figure from the medians, with the range of the same arithmetic per pass."""
+def values(path):
+    """Everything scaling.md shows, by name."""
+    results, medians, passes, grouped = load_runs(path)
+    figures = Figures(medians, passes)
+    median, shown = figures.shown()
+    return {
+        'runs': len(results),
+        'passes': len(passes),
+        'budget': BUDGET,
+        'budget_percent': round(100 * BUDGET),
+        'room': fmt(ROOM),
+        'site_room': SITE_ROOM,
+        'idle': int(medians[(LEGACY, 'sockets')]['sockets'] - medians[(LEGACY, 'busy')]['sockets']),
+        'by_process': by_process(medians, grouped),
+        'measured': measured_directly(medians, grouped),
+        'median': median,
+        'ranged': shown,
+        'breaking': breaking_order(figures.median),
+        'room_rows': [
+            {
+                'rate': fmt(rate),
+                'deliveries': fmt(rate * ROOM),
+                'legacy': figures.plan('room', rate, 'legacy'),
+                'modern': figures.plan('room', rate, 'modern'),
+            }
+            for rate in ROOM_RATES
+        ],
+        'room_example': room_example(figures.median),
+        'site_rows': site_rows(figures),
+        'site_example': site_example(figures.median, medians, results),
+        'nginx_counted': nginx_counted(results),
+    }
 
-    def __init__(self, medians, passes):
-        self.main = derive(medians)
-        self.each = [derive(p) for p in passes]
 
-    def value(self, key, sub=None, scale=1.0):
-        pick = (lambda f: f[key][sub]) if sub else (lambda f: f[key])
-        return pick(self.main) * scale
-
-    def __call__(self, key, sub=None, scale=1.0, whole=False):
-        pick = (lambda f: f[key][sub]) if sub else (lambda f: f[key])
-        shown = fmt(pick(self.main) * scale)
-        values = [pick(f) * scale for f in self.each]
-        low, high = min(values), max(values)
-        if whole:
-            return shown if low == high else '%s (%s–%s)' % (shown, fmt(low), fmt(high))
-        if fmt(low) == fmt(high):
-            return shown
-        return '%s (%s–%s)' % (shown, fmt(low), fmt(high))
-
-
-def measured(medians, grouped, system, load, key, scale=1.0):
-    """Median of the runs, range beside it, and how the load went."""
-    values = [q[key] * scale for q in grouped[(system, load)] if q[key] is not None]
-    text = fmt(statistics.median(values))
-    if fmt(min(values)) != fmt(max(values)):
-        text += ' (%s–%s)' % (fmt(min(values)), fmt(max(values)))
-    m = medians[(system, load)]
-    if m['lost']:
-        text += ' †'
-    return text
-
-
-def write(results_path, out_path):
-    results, medians, passes, grouped = load_runs(results_path)
-    F = Figures(medians, passes)
-    repeats = len(passes)
-    idle = medians[(LEGACY, 'sockets')]['sockets'] - medians[(LEGACY, 'busy')]['sockets']
-    n = ROOM
-
-    lines = [
-        '# Past one machine, on paper: a room of 1,000 and a site of 100,000',
-        '',
-        'Written by `make bench` (lab/bench/scaling.py) from artefacts/bench/results.json (%d runs, %d passes of `make bench`; '
-        'docs/generated/benchmarks.md has the runs themselves); do not edit by hand. Each measured figure is the median '
-        'of the %d runs, their range in brackets. Each derived figure is worked out from those medians (the '
-        "arithmetic shown reproduces it) and again within each pass; the passes' lowest and highest are in "
-        "brackets. CPU is each server process's own (/proc utime + stime) over the load and its drain. "
-        '**Assumptions** (not measured): a daphne or Redis is planned at %d %% of one core; members and '
-        'sockets spread evenly over the daphnes; the costs stay linear past the sizes measured.'
-        % (len(results), repeats, repeats, round(100 * BUDGET)),
-        '',
-        '## 1. What a delivery costs, by process',
-        '',
-        "CPU ms per delivery (the process kind's CPU seconds ÷ deliveries × 1,000), legacy-1 (one daphne, one "
-        'runworker, one Redis) and modern (one daphne, one Redis). † the load broke (messages lost): the '
-        'figure is over what was delivered.',
-        '',
-        '| stack, process | room of 10, 100 msg/s (`busy`) | room of 30, 30 msg/s (`room30`) | room of 100, 100 msg/s (`large`) '
-        '| room of 10 + 990 idle sockets (`sockets`) |',
-        '|---|---|---|---|---|',
-    ]
-    for system, kind in (
-        (LEGACY, 'daphne'),
-        (LEGACY, 'worker'),
-        (LEGACY, 'redis'),
-        (MODERN, 'daphne'),
-        (MODERN, 'redis'),
-    ):
-        lines.append(
-            '| %s %s | %s |'
-            % (
-                system,
-                kind,
-                ' | '.join(
-                    measured(medians, grouped, system, load, 'dl_' + kind)
-                    for load in ('busy', 'room30', 'large', 'sockets')
-                ),
-            )
-        )
-    lines += [
-        '',
-        'Modern delivered everything in both, with a p99 of %s ms in `large` and %s ms in `sockets` '
-        "(benchmarks.md). A legacy daphne's cost per delivery grows with the sockets it holds: daphne 1.0.2 "
-        'takes one message per poll, and every poll names every reply channel it holds (a CRC per channel in '
-        "daphne, a Lua `LPOP` over them in Redis). A modern daphne's cost per *message* grows with the "
-        'members it sends to.'
-        % (fmt(medians[(MODERN, 'large')]['p99']), fmt(medians[(MODERN, 'sockets')]['p99'])),
-        '',
-        '## 2. Unit costs',
-        '',
-        '| symbol | what | value | arithmetic (medians of section 1 and of the runs) |',
-        '|---|---|---|---|',
-        '| a | legacy daphne, ms per delivery at 10 sockets | %s | `busy` |' % F('a'),
-        '| b | legacy daphne, µs more per delivery per socket held | %s | (%s − %s ms) ÷ %d idle sockets '
-        '(`sockets` − `busy`); from `room30` instead: %s µs. Directly: with 1,000 sockets one daphne delivered '
-        '%s a second, a room of 1,000 at %s msg/s |'
-        % (
-            F('b', scale=1000),
-            fmt(medians[(LEGACY, 'sockets')]['dl_daphne']),
-            fmt(F.value('a')),
-            idle,
-            F('b30', scale=1000),
-            measured(medians, grouped, LEGACY, 'sockets', 'per_s').rstrip(' †'),
-            fmt(medians[(LEGACY, 'sockets')]['per_s'] / n),
-        ),
-        '| | check: legacy-2x2, 1,000 sockets over 2 daphnes | measured %s ms, model a + b × (500 − 10) = %s ms '
-        '| `sockets` |' % (F('check_2x2'), F('model_2x2')),
-        '| ra, rb | legacy Redis, ms per delivery at 10 sockets; µs more per socket held | %s; %s | `busy`; '
-        '(%s − %s ms) ÷ %d |'
-        % (
-            F('ra'),
-            F('rb', scale=1000),
-            fmt(medians[(LEGACY, 'sockets')]['dl_redis']),
-            fmt(F.value('ra')),
-            idle,
-        ),
-        '| mw, fw | legacy runworker, ms per message fixed; ms per member | %s; %s | fw = (%s ms per message '
-        'in `room30` − %s in `busy`) ÷ 20 members; mw = %s − 10 × fw. (`large`, broken: %s) |'
-        % (
-            F('mw'),
-            F('fw'),
-            fmt(F.value('w30')),
-            fmt(F.value('w10')),
-            fmt(F.value('w10')),
-            F('w100'),
-        ),
-        '| uw | CPU-s/s one runworker kept up at | %s | worker CPU ÷ elapsed in `busy` (carried); at 200 msg/s it '
-        'fell behind at %s: the rest of its time is Redis round trips and SQLite commits. Runworkers are '
-        'budgeted at uw, not %s |' % (F('uw'), F('uw200'), BUDGET),
-        '| m, f | modern daphne, ms per message fixed; ms per member | %s; %s | f = (%s ms per message in '
-        '`large` − %s in `busy`) ÷ 90 members (both 100 msg/s); m = %s − 10 × f. Check, `room30`: measured %s, '
-        'm + 30 f = %s |'
-        % (
-            F('m'),
-            F('f'),
-            fmt(F.value('c100')),
-            fmt(F.value('c10')),
-            fmt(F.value('c10')),
-            F('c30'),
-            F('model_30'),
-        ),
-        '| | check: modern-x2, room of 100 over 2 daphnes | %s ms per message (both daphnes) against %s on one '
-        '| splitting a room over daphnes adds no cost visible in the noise |'
-        % (F('c100_x2'), F('c100')),
-        '| i | modern daphne, CPU-s/s per idle socket | %s µs/s | (CPU-s/s in `sockets` − in `busy`) ÷ %d, '
-        "taken as 0 where below it (noise); likely daphne 4's checks of every connection each 1 and 2 s (not "
-        'profiled) |' % (F('i_measured', scale=1e6), idle),
-        '| rm | modern Redis, ms per message (one `PUBLISH`) | %s | `busy` |' % F('rm'),
-        '| | daphne peak RSS per idle socket, legacy; modern | %s KB; %s KB | (RSS in `sockets` − in `busy`) '
-        '÷ %d, over %s MB; %s MB |'
-        % (
-            F('kb_legacy'),
-            F('kb_modern'),
-            idle,
-            fmt(F.value('kb_legacy_base')),
-            fmt(F.value('kb_modern_base')),
-        ),
-        '',
-        '## 3. What breaks first: a room of 1,000, one process of each kind',
-        '',
-        'CPU per message with all %s members on the one process, and the message rate at which it reaches its '
-        'budget (%s of a core; a runworker uw).' % ('{:,}'.format(n), BUDGET),
-        '',
-        '| stack, process | ms per message in a room of 1,000 | arithmetic | msg/s at budget |',
-        '|---|---|---|---|',
-        '| legacy daphne | %s | 1,000 × (a + b × 990) | %s |'
-        % (F('one_daphne_legacy'), F('max_daphne_legacy')),
-        '| legacy Redis | %s | 1,000 × (ra + rb × 990) | %s |'
-        % (F('one_redis_legacy'), F('max_redis_legacy')),
-        '| legacy runworker | %s | mw + 1,000 × fw | %s |' % (F('one_worker'), F('max_worker')),
-        '| modern daphne | %s | m + 1,000 × f (and 1,000 × i CPU-s/s idle) | %s |'
-        % (F('one_daphne_modern'), F('max_daphne_modern')),
-        '| modern Redis | %s | rm | %s |' % (F('rm'), F('max_redis_modern')),
-        '',
-    ]
-    order = sorted(
-        (
-            ('daphne', F.value('max_daphne_legacy')),
-            ('Redis', F.value('max_redis_legacy')),
-            ('runworker', F.value('max_worker')),
-        ),
-        key=lambda p: p[1],
-    )
-    lines += [
-        'Legacy: the **%s** breaks first (%s msg/s), then the %s, then the %s. Its cost is members × sockets '
-        "held: a daphne holding a room of 1,000 polls over 1,000 channels for each of the room's 1,000 "
-        'deliveries per message. A group send is one `chansend` script per member, each to the shard of that '
-        "member's reply channel; only the member list (`ZRANGE`) is on the group's shard. One runworker does "
-        "a message's 1,000 round trips in turn: at uw that is %s ms of wall time before the last member is "
-        'sent it. Modern: the **daphne** (%s msg/s), far before Redis.'
-        % (
-            order[0][0],
-            fmt(order[0][1]),
-            order[1][0],
-            order[2][0],
-            fmt(F.value('one_worker') / F.value('uw')),
-            fmt(F.value('max_daphne_modern')),
-        ),
-        '',
-        '## 4. A room of 1,000 members',
-        '',
-        'Assumed rate: 10 msg/s (1 message a second per 100 members), bracketed by 1 and 100. Deliveries/s = '
-        "msg/s × 1,000. Legacy daphnes: the fewest k for which one daphne's share, x + (1 − x) × "
-        'bS ÷ (bS + 10 ms) with x = (deliveries/s ÷ k) × (a + b × (S − 10)) and S = 1,000 ÷ k, fits %s (the second '
-        'term is its empty polls). Redis: deliveries/s × (ra + rb × (S − 10)) plus rb × S per empty poll. '
-        'Runworkers: msg/s × (mw + 1,000 fw) ÷ uw. Modern daphnes: (msg/s × (m + 1,000 f) + 1,000 × i) ÷ %s. '
-        'Then rounded up.' % (BUDGET, BUDGET),
-        '',
-        '| msg/s | deliveries/s | legacy daphnes | legacy runworkers; CPU-s/s | legacy Redis shards; CPU-s/s '
-        '| modern daphnes; CPU-s/s | modern Redis; CPU-s/s |',
-        '|---|---|---|---|---|---|---|',
-    ]
-    for rate in ROOM_RATES:
-        L, M = 'room_legacy_%d' % rate, 'room_modern_%d' % rate
-        lines.append(
-            '| %s | %s | %s | %s; %s | %s; %s | %s; %s | %s; %s |'
-            % (
-                fmt(rate),
-                fmt(rate * n),
-                F(L, 'daphnes', whole=True),
-                F(L, 'workers', whole=True),
-                fmt(F.value(L, 'worker_cpu')),
-                F(L, 'shards', whole=True),
-                fmt(F.value(L, 'redis_cpu')),
-                F(M, 'daphnes', whole=True),
-                fmt(F.value(M, 'cpu')),
-                F(M, 'shards', whole=True),
-                fmt(F.value(M, 'redis_cpu')),
-            )
-        )
-    main = F.main['room_legacy_10']
-    lines += [
-        '',
-        'At 10 msg/s, legacy: k = %d daphnes of S = %d members: x = (10,000 ÷ %d) × (%s ms + %s µs × %d) = %s CPU-s/s, '
-        '%s with its empty polls (k = %d would need %s). Modern: 10 × %s ms = %s CPU-s/s, + 1,000 × %s µs/s, ÷ %s '
-        '→ %d daphnes.'
-        % (
-            main['daphnes'],
-            main['held'],
-            main['daphnes'],
-            fmt(F.value('a')),
-            fmt(F.value('b', scale=1000)),
-            main['held'] - 10,
-            fmt(daphne_share(F.value('a'), F.value('b'), 10000 / main['daphnes'], main['held'])[1]),
-            fmt(main['share']),
-            main['daphnes'] - 1,
-            fmt(
-                daphne_share(
-                    F.value('a'),
-                    F.value('b'),
-                    10000 / (main['daphnes'] - 1),
-                    math.ceil(n / (main['daphnes'] - 1)),
-                )[0]
-            ),
-            fmt(F.value('one_daphne_modern')),
-            fmt(10 * F.value('one_daphne_modern') / 1000),
-            fmt(F.value('i', scale=1e6)),
-            BUDGET,
-            F.main['room_modern_10']['daphnes'],
-        ),
-        '',
-        '## 5. A site of 100,000 connected users',
-        '',
-        "Assumed: rooms of %d (the benchmark's, so `busy`'s costs per message apply: legacy runworker %s ms, "
-        'modern daphne %s ms), 1,000 msg/s over the site (1 a second per 100 users) or 100. Same formulas with '
-        'S = 100,000 ÷ k sockets per daphne; the runworkers from %s ms per message.'
-        % (SITE_ROOM, fmt(F.value('w10')), fmt(F.value('c10')), fmt(F.value('w10'))),
-        '',
-        '| msg/s | legacy daphnes; sockets each | legacy runworkers | legacy Redis shards; CPU-s/s '
-        '| modern daphnes; CPU-s/s | modern Redis | daphne memory GB, legacy; modern |',
-        '|---|---|---|---|---|---|---|',
-    ]
-    for rate in SITE_RATES:
-        L, M = 'site_legacy_%d' % rate, 'site_modern_%d' % rate
-        legacy_mb = (
-            F.main[L]['daphnes'] * F.value('kb_legacy_base') + SITE * F.value('kb_legacy') / 1024
-        )
-        modern_mb = (
-            F.main[M]['daphnes'] * F.value('kb_modern_base') + SITE * F.value('kb_modern') / 1024
-        )
-        lines.append(
-            '| %s | %s; %s | %s | %s; %s | %s; %s | %s | %s; %s |'
-            % (
-                fmt(rate),
-                F(L, 'daphnes', whole=True),
-                fmt(F.main[L]['held']),
-                F(L, 'workers', whole=True),
-                F(L, 'shards', whole=True),
-                fmt(F.value(L, 'redis_cpu')),
-                F(M, 'daphnes', whole=True),
-                fmt(F.value(M, 'cpu')),
-                F(M, 'shards', whole=True),
-                fmt(legacy_mb / 1024),
-                fmt(modern_mb / 1024),
-            )
-        )
-    site = F.main['site_modern_1000']
-    lines += [
-        '',
-        'Modern at 1,000 msg/s: 1,000 × %s ms = %s CPU-s/s of messages + 100,000 × %s µs/s = %s CPU-s/s of idle '
-        "sockets. Memory: daphnes × RSS in `busy` + 100,000 × RSS per socket. Legacy's daphnes are its "
-        'largest bill and the first to run out (every delivery and every empty poll walks all the sockets a '
-        "daphne holds); its Redis grows the same way through the poll scripts. Modern's daphnes are its only "
-        'bill, and there idle sockets cost %s (i is the least certain figure here). '
-        'Then the database: the most a legacy stack carried into SQLite was %s msg/s, however many runworkers; '
-        'modern stored and delivered all of %s msg/s (p99 %s s); 1,000 msg/s of writes is past every run.'
-        % (
-            fmt(F.value('c10')),
-            fmt(1000 * F.value('c10') / 1000),
-            fmt(F.value('i', scale=1e6)),
-            fmt(SITE * F.value('i')),
-            'about as much as the traffic'
-            if SITE * F.value('i') > 0.5 * F.value('c10')
-            else 'little beside it',
-            fmt(carried(results, 'legacy')[0]),
-            fmt(carried(results, 'modern')[0]),
-            fmt(medians[(MODERN, carried(results, 'modern')[1])]['p99'] / 1000),
-        ),
-        '',
-        '## What these numbers cannot tell',
-        '',
-        '- **Network.** Every process ran on one 2-core machine with the load generator; between hosts each Redis '
-        'round trip costs more wall time (a legacy runworker makes one per member per message), not measured.',
-        '- **Sharding.** Every run here had one Redis. asgi_redis 1.0.0 as released stalls on several: a runworker '
-        "blocks on one random shard up to 5 s (`blpop_timeout`) while the message waits on another. The cluster's "
-        'layer (deviation C17) looks at every shard in turn instead and puts each message on the next shard, at '
-        'the cost of an idle runworker polling (docs/cluster.md, not measured here); that groups spread evenly by '
-        'their hash is an assumption.',
-        '- **Scale.** Rooms of at most 100 and 1,000 sockets were measured; a room of 1,000 and 100,000 sockets '
-        'are linear extrapolations. Pub/Sub to many daphnes (modern-x2 is 2) and Redis cluster overhead are not measured.',
-        '- **nginx and the database.** '
-        + NGINX[nginx_counted(results)]
-        + ' SQLite only; connects, reconnects and page views not counted.',
-        '- **Idle polls.** b comes from a run that also polled empty for its last seconds, so legacy daphne '
-        'figures lean high; the legacy runworker budget uw is what one kept up at, not a measured ceiling.',
-        '',
-    ]
-    with open(out_path, 'w', encoding='utf-8') as out:
-        out.write('\n'.join(lines))
-    return F
+def main(path=RESULTS, docs=pages.DOCS):
+    return pages.write('scaling.md', folder=docs, **values(path))
 
 
 if __name__ == '__main__':
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    write(
-        os.path.join(root, 'artefacts', 'bench', 'results.json'),
-        os.path.join(root, 'docs', 'generated', 'scaling.md'),
-    )
+    main(*sys.argv[1:])

@@ -60,13 +60,14 @@ def test_a_lost_message_is_counted_where_it_was_lost():
 def test_losses_the_stack_logged_are_counted_as_such():
     # The lines the replica's runworker and daphne write (tests/test_faults.py runs them).
     logs = (
-        'group chat-r: message dropped for 2 member(s) whose reply channel is full: websocket.send!a '
-        'websocket.send!b\nchat message room=r\n'
-        'group chat-r: message dropped for 1 member(s) whose reply channel is full: websocket.send!a\n'
+        'group chat-r: message dropped for 2 member(s) whose reply channel is full: '
+        'websocket.send!a websocket.send!b\nchat message room=r\n'
+        'group chat-r: message dropped for 1 member(s) whose reply channel is full: '
+        'websocket.send!a\n'
         'channel websocket.receive: message expired unhandled, after the 60 s channel expiry: '
         'no runworker took it (a chat frame is never stored)\n'
-        '2026-12-01 20:00:00,000 WARNING  channel websocket.send!b: message expired unhandled, after the 60 s '
-        'channel expiry: a reply daphne never took, which never reached its socket\n'
+        '2026-12-01 20:00:00,000 WARNING  channel websocket.send!b: message expired unhandled, '
+        'after the 60 s channel expiry: a reply daphne never took, which never reached its socket\n'
     )
     assert losses(logs) == {'dropped': 3, 'expired replies': 1, 'expired frames': 1}
     lost = {
