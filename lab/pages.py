@@ -1,7 +1,8 @@
 """
 The generated pages' one renderer: each page in docs/generated/ is a
 template in lab/templates/ of the same name, filled with figures that the
-page's generator computes in Python and passes by name.
+page's generator computes in Python and passes by name. A template whose
+name starts with _ is a part that pages import, not a page.
 
     from lab import pages
     pages.write('benchmarks.md', rows=rows, targets=targets)

@@ -33,7 +33,7 @@ TARGETS = {
     'p50_in_quiet': ('quiet', 'p50_ms', {'legacy': 10, 'modern': 5}),
 }
 # The systems with `make trace` beside them (lab/bench/run.py's TUNING).
-TRACED = ('+watch', '+told')
+TRACED = ('+monitor', '+layer-trace')
 
 
 def read(path):
@@ -304,13 +304,13 @@ def runworkers(runs, systems, loads):
 
 
 def variants(runs, systems, loads):
-    """The legacy stack's deployment choices, and the stacks watched by
+    """The legacy stack's deployment choices, and the stacks traced by
     `make trace`: per load that ran any of them, their table beside the
     systems unchanged."""
     traced = [s for s in systems if s.endswith(TRACED)]
     tuned = [s for s in systems if '+' in s and s not in traced]
     legacy = [s for s in systems if s.startswith('legacy') and s not in traced]
-    watched = [
+    beside_traced = [
         s
         for s in systems
         if s.split('+')[0] in ('legacy-1', 'modern') and (s in traced or '+' not in s)
@@ -322,7 +322,7 @@ def variants(runs, systems, loads):
             if any((s, load) in runs for s in tuned)
         ],
         'traced': [
-            {'load': load, 'rows': table(runs, watched, load)}
+            {'load': load, 'rows': table(runs, beside_traced, load)}
             for load in loads
             if any((s, load) in runs for s in traced)
         ],

@@ -32,7 +32,7 @@ from lab.harness.stack import (
     variant,
     wait_for,
 )
-from lab.harness.trace import command, told
+from lab.harness.trace import command, layer_trace
 
 
 def loads(seconds):
@@ -104,7 +104,7 @@ class Launched(object):
             env=dict(PRODUCTION, **(env or {})),
             daphnes=daphnes,
             proxy=daphnes > 1,
-        )
+        ).start()
         self.url, self.ws_url, self.database = (
             self.stack.url,
             self.stack.ws_url,
@@ -112,8 +112,8 @@ class Launched(object):
         )
         self.query = self.stack.query
         # `make trace` beside it, printing every hop (to its log): reading
-        # MONITOR ('watch') or what the told trace's layer tells ('told').
-        options = ['--told'] if trace == 'told' else []
+        # MONITOR ('monitor') or what the traced layer publishes ('layer').
+        options = ['--layer'] if trace == 'layer' else []
         self.trace = (
             Process(
                 'trace',
@@ -163,7 +163,7 @@ class Clustered(object):
     }
 
     def __init__(self, kind):
-        self.cluster = Cluster(kind)
+        self.cluster = Cluster(kind).start()
         self.url, self.ws_url, self.query = (
             self.cluster.url,
             self.cluster.ws_url,
@@ -225,12 +225,12 @@ TUNING = {
     'legacy-1+cache': lambda: Launched('legacy', 1, env=CACHE_SESSIONS),
     'legacy-2+cache': lambda: Launched('legacy', 2, env=CACHE_SESSIONS),
     'legacy-2+capacity': lambda: Launched('legacy', 2, env=BIG_QUEUE),
-    # `make trace` watching: beside a plain `make run` (MONITOR), and the
-    # told trace (`make run TRACE=told`). Does watching change what it watches?
-    'legacy-1+watch': lambda: Launched('legacy', 1, trace='watch'),
-    'legacy-1+told': lambda: Launched('legacy', 1, env=told('legacy'), trace='told'),
-    'modern+watch': lambda: Launched('modern', trace='watch'),
-    'modern+told': lambda: Launched('modern', env=told('modern'), trace='told'),
+    # `make trace` beside a plain `make run` (MONITOR), and the layer trace
+    # (`make run TRACE=layer`). Does tracing a stack change what it measures?
+    'legacy-1+monitor': lambda: Launched('legacy', 1, trace='monitor'),
+    'legacy-1+layer-trace': lambda: Launched('legacy', 1, env=layer_trace('legacy'), trace='layer'),
+    'modern+monitor': lambda: Launched('modern', trace='monitor'),
+    'modern+layer-trace': lambda: Launched('modern', env=layer_trace('modern'), trace='layer'),
 }
 
 

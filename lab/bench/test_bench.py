@@ -88,7 +88,7 @@ def test_losses_the_stack_logged_are_counted_as_such():
     }
 
 
-def test_a_room_whose_every_loss_was_logged_is_told_from_one_that_lost_silently():
+def test_a_room_whose_every_loss_was_logged_differs_from_one_that_lost_silently():
     logged = {
         'close_codes': {},
         'lost_total': 2,
