@@ -111,16 +111,17 @@ class Check(object):
         self.own['REDIS_URL'] = 'redis://127.0.0.1:%d' % port
         return {'step': '4.1', 'ok': True}
 
+    def start_stack(self):
+        """daphne and runworker on the workspace's files, as step 5 runs them."""
+        return Stack(
+            'legacy', root=self.workspace, env=self.own, workdir=tempfile.mkdtemp(dir=self.scratch)
+        ).start()
+
     def consumers(self):
         """Step 5: daphne and runworker from the workspace's files, saying the
         post's lines; then the consumers part by part (lab/tutorial/consumers.py)."""
         try:
-            stack = Stack(
-                'legacy',
-                root=self.workspace,
-                env=self.own,
-                workdir=tempfile.mkdtemp(dir=self.scratch),
-            ).start()
+            stack = self.start_stack()
         except RuntimeError as error:
             return {
                 'step': '5',
@@ -203,12 +204,7 @@ def bad_input(workspace):
     ]
     lines = []
     try:
-        stack = Stack(
-            'legacy',
-            root=check.workspace,
-            env=check.own,
-            workdir=tempfile.mkdtemp(dir=check.scratch),
-        ).start()
+        stack = check.start_stack()
         try:
             label = fresh_label('tutorial')
             sock = join(stack, label)
