@@ -203,10 +203,13 @@ migrate: $(LEGACY)/.installed ## the SQLite database var/db.sqlite3
 	$(LEGACY)/bin/python manage.py migrate --noinput
 
 # ruff over what the project wrote; .ruff.toml leaves out the post's own
-# code (and the modern port's app, which mirrors it), kept as printed.
+# code (and the modern port's app, which mirrors it), kept as printed. Then
+# no line in ops/ over 100 characters (find, not git ls-files: the copy
+# lab/qa/test_lint.py lints has no .git).
 lint: $(TOOLS)/.installed ## ruff: lint and format check of the project's own code (make test runs it)
 	$(TOOLS)/bin/ruff check .
 	$(TOOLS)/bin/ruff format --check .
+	@find ops -type f -exec awk 'length > 100 { print FILENAME ":" FNR ": longer than 100 characters"; bad = 1 } END { exit bad }' {} +
 
 check-py35: $(TOOLS)/.installed ## vermin: what must stay valid Python 3.5 is (docs/layout.md)
 	$(TOOLS)/bin/vermin --no-tips --violations -t=3.5- $(PY35)
