@@ -41,10 +41,11 @@ help: ## every target, one line each
 # benchmark found carries more (docs/performance.md) is a variable away:
 # RUNWORKERS=2, CONN_MAX_AGE=60 (deviation C18). TRACE=layer runs the layer
 # trace's settings (lab/variants/layer_trace.py): the channel layer itself
-# publishes each hop for `make trace TRACE=layer`. RUNTIME=host runs the legacy virtualenv
-# on this machine's CPython 3.5 or 3.6, RUNTIME=docker the legacy image
-# (ops/run-in-docker); unset, ops/runtime chooses, says why in the first
-# line, and refuses a value of these variables that would do nothing.
+# publishes each hop for `make trace TRACE=layer`. RUNTIME=host runs the
+# legacy virtualenv on this machine's CPython 3.5 or 3.6, RUNTIME=docker
+# the legacy image (ops/run-in-docker); unset, ops/runtime chooses, says
+# why in the first line, and refuses a value of these variables that
+# would do nothing.
 RUNWORKERS ?= 1
 CONN_MAX_AGE ?= 0
 TRACE ?=

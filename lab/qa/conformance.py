@@ -143,11 +143,8 @@ def read_results(name, outdir):
     for case_id, result in results.items():
         with open(os.path.join(outdir, result['reportfile']), encoding='utf-8') as case_file:
             case = json.load(case_file)
-        result['description'] = case.get('description', '')
-        result['result'] = case.get('result', '')
-        result['resultClose'] = case.get('resultClose', '')
-        result['expected'] = case.get('expected', '')
-        result['received'] = case.get('received', '')
+        for key in ('description', 'result', 'resultClose', 'expected', 'received'):
+            result[key] = case.get(key, '')
     return results
 
 

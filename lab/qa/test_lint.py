@@ -34,30 +34,38 @@ def test_make_lint_passes_on_the_tree(copy):
     assert status == 0, printed
 
 
-def test_make_lint_names_a_line_too_long(copy):
-    append(copy, 'lab/harness/client.py', 'NOTE = %r\n' % ('x' * 100))
-    status, printed = make('lint', cwd=copy)
-    assert status != 0
-    assert 'lab/harness/client.py:' in printed and 'E501' in printed, printed
+# A slip, the file it lands in, and what make lint must print about it.
+SLIPS = {
+    'a line too long': (
+        'lab/harness/client.py',
+        'NOTE = %r\n' % ('x' * 100),
+        ['lab/harness/client.py:', 'E501'],
+    ),
+    'a file ruff would format': (
+        'lab/harness/client.py',
+        'NOTE = {  "a":1}\n',
+        ['File would be reformatted', '--> lab/harness/client.py:'],
+    ),
+    # ops/ is shell and Dockerfiles, which ruff does not read: make lint's own check.
+    'a line too long in ops': (
+        'ops/runtime',
+        '# %s\n' % ('x' * 100),
+        ['ops/runtime:', 'longer than 100 characters'],
+    ),
+}
 
 
-def test_make_lint_names_a_file_ruff_would_format(copy):
-    append(copy, 'lab/harness/client.py', 'NOTE = {  "a":1}\n')
+@pytest.mark.parametrize('slip', sorted(SLIPS))
+def test_make_lint_names_each_slip(copy, slip):
+    path, text, said = SLIPS[slip]
+    append(copy, path, text)
     status, printed = make('lint', cwd=copy)
     assert status != 0
-    assert 'File would be reformatted' in printed, printed
-    assert '--> lab/harness/client.py:' in printed, printed
+    for words in said:
+        assert words in printed, printed
 
 
 def test_make_lint_leaves_the_posts_code_as_printed(copy):
     append(copy, 'chat/consumers.py', 'NOTE = {  "a":1}  # %s\n' % ('x' * 100))
     status, printed = make('lint', cwd=copy)
     assert status == 0, printed
-
-
-def test_make_lint_names_a_line_too_long_in_ops(copy):
-    # ops/ is shell and Dockerfiles, which ruff does not read: make lint's own check.
-    append(copy, 'ops/runtime', '# %s\n' % ('x' * 100))
-    status, printed = make('lint', cwd=copy)
-    assert status != 0
-    assert 'ops/runtime:' in printed and 'longer than 100 characters' in printed, printed
