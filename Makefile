@@ -28,8 +28,8 @@ CURRENT_PYTHONS := 3.13 3.12 3.11
 PY35 := manage.py vikander chat tests lab/harness lab/variants lab/layers lab/tracing lab/qa lab/tutorial
 
 .PHONY: help run run-modern run-production run-modern-production test compare screenshots \
-	setup-legacy setup-modern packages migrate lint check-py35 assets trace trace-diagram cluster \
-	bench bench-cluster fidelity conformance tutorial tutorial-check tutorial-run
+	setup-legacy setup-modern setup-generations packages migrate lint check-py35 assets trace trace-diagram cluster \
+	bench bench-cluster fidelity migrating conformance tutorial tutorial-check tutorial-run
 .DELETE_ON_ERROR:
 
 help: ## every target, one line each
@@ -53,7 +53,12 @@ LAYER_TRACE_SETTINGS = $(if $(filter layer,$(TRACE)),DJANGO_SETTINGS_MODULE=lab.
 # make run, make run-modern and make trace refuse a TRACE that would do
 # nothing.
 TRACE_CHECK = @case "$(TRACE)" in ''|layer) ;; *) echo "make $@: TRACE=$(TRACE): TRACE=layer (the channel layer publishes each hop for make trace), or unset" >&2; exit 2 ;; esac
-run: ## the post: Redis, daphne and one runworker on http://127.0.0.1:8001/chat/
+# CHANNELS=1.1, 2.4, 3.0 or 4.3 runs that generation of the same app
+# instead (generations/, modern/; ops/run-channels); 1.0, or unset, the post.
+CHANNELS ?=
+run: ## the post: Redis, daphne and one runworker on http://127.0.0.1:8001/chat/ (CHANNELS=2.4: another generation)
+	@case "$(CHANNELS)" in ''|1.0|1.0.3) ;; *) REDIS_URL_GIVEN=$(if $(filter file,$(origin REDIS_URL)),,1) \
+	    exec ops/run-channels "$(CHANNELS)" ;; esac
 	$(TRACE_CHECK)
 	@runtime="$$(ops/runtime run)" || exit 2; \
 	if [ "$$runtime" = docker ]; then exec ops/run-in-docker .; fi; \
@@ -94,7 +99,7 @@ run-modern-production: setup-modern ## the modern port in production mode behind
 # all, in the virtualenv its path needs: tests/ the legacy one, modern/tests/
 # the modern one (from modern/), lab/ the tools' (docs/tests.md).
 TEST_ARGS ?=
-test: setup-legacy setup-modern $(TOOLS)/.installed $(TRACER)/.installed $(if $(TEST_ARGS),,lint) check-py35 ## every suite (what CI runs); TEST_ARGS='PATH -k NAME' runs one
+test: setup-legacy setup-generations setup-modern $(TOOLS)/.installed $(TRACER)/.installed $(if $(TEST_ARGS),,lint) check-py35 ## every suite (what CI runs); TEST_ARGS='PATH -k NAME' runs one
 	ops/install-system-packages $(TEST_PACKAGES)
 ifneq ($(TEST_ARGS),)
 	@set -- $(TEST_ARGS); case "$$1" in \
@@ -158,9 +163,10 @@ bench-cluster: setup-legacy setup-modern $(TOOLS)/.installed ## the cluster's co
 		--loads quiet,busy,300 --repeat 3 --out artefacts/bench/cluster
 	$(TOOLS)/bin/python -m lab.bench.report
 
-# Every scenario on both stacks; writes artefacts/comparison.md and .html,
-# copies the Markdown to docs/generated/comparison.md, prints the table.
-compare: setup-legacy setup-modern $(TOOLS)/.installed ## the behaviour comparison: docs/generated/comparison.md
+# Every scenario on every generation (the post, 1.1, 2.4, 3.0, the port);
+# writes artefacts/comparison.md and .html, copies the Markdown to
+# docs/generated/comparison.md, prints the table.
+compare: setup-legacy setup-generations setup-modern $(TOOLS)/.installed ## the behaviour comparison: docs/generated/comparison.md
 	$(TOOLS)/bin/python -m pytest lab/blackbox/test_scenarios.py
 	cp artefacts/comparison.md docs/generated/comparison.md
 
@@ -168,6 +174,23 @@ screenshots: setup-legacy $(TOOLS)/.installed ## docs/generated/screenshot-room.
 	ops/install-system-packages $(TEST_PACKAGES)
 	STACKS=legacy $(TOOLS)/bin/python -m pytest lab/blackbox/test_browser.py -k two_pages
 	cp artefacts/legacy-room.png docs/generated/screenshot-room.png
+
+# The generations between the post and the port, each on the CPython it
+# supported (requirements/channels-*.txt say why each pin).
+GENERATIONS := 1.1 2.4 3.0
+PYTHON_1.1 := 3.6
+PYTHON_2.4 := 3.8
+PYTHON_3.0 := 3.10
+setup-channels-%: var/venv-channels-%/.installed packages ## (1.1, 2.4 or 3.0) that generation's virtualenv and Redis
+	@:
+setup-generations: $(foreach g,$(GENERATIONS),var/venv-channels-$(g)/.installed) packages ## the virtualenvs of Channels 1.1, 2.4 and 3.0, and Redis
+var/venv-channels-%/.installed: requirements/channels-%.txt requirements/bootstrap.txt
+	rm -rf $(@D)
+	python="$$(ops/find-python $(PYTHON_$*))" && "$$python" -m venv $(@D)
+	$(if $(filter 1.1,$*),$(@D)/bin/pip install -q -r requirements/bootstrap.txt)
+	$(@D)/bin/pip install -q --no-deps -r $<
+	$(@D)/bin/pip check
+	touch $@
 
 setup-legacy: $(LEGACY)/.installed packages ## the legacy virtualenv and Redis
 setup-modern: $(MODERN)/.installed packages ## the modern virtualenv and Redis
@@ -237,6 +260,9 @@ tutorial-run: ## the workspace's chat: Redis, daphne and one runworker on PORT
 	printf 'web: cd $(abspath $(TUTORIAL_DIR)) && daphne -b $$BIND -p $$PORT chat.asgi:channel_layer\nworker: cd $(abspath $(TUTORIAL_DIR)) && $(CURDIR)/ops/respawn python manage.py runworker\nredis: ops/respawn ops/redis-local\n' > var/tutorial.Procfile && \
 	echo "Serving $(TUTORIAL_DIR) on http://127.0.0.1:$(PORT)/chat/ (Ctrl-C stops Redis, daphne and the runworker)" && \
 	$(WITH_LEGACY) exec honcho start -f var/tutorial.Procfile -d $(CURDIR) web worker redis
+
+migrating: $(TOOLS)/.installed ## each generation to the next, pins, diffs and behaviour: docs/generated/migrating.md
+	$(TOOLS)/bin/python -m lab.migrating
 
 fidelity: $(TOOLS)/.installed ## the post's code against the replica: docs/generated/fidelity.md
 	$(TOOLS)/bin/python -m lab.qa.fidelity

@@ -1,7 +1,7 @@
 """
 The launcher (lab/harness/stack.py) runs what users run: the Procfile's `web`
-and `worker` lines (modern/Procfile's `web`), which the compose file runs
-by name. A change to one without the other fails here.
+and `worker` lines (modern/Procfile's `web`, and each generation's), which
+the compose file runs by name. A change to one without the other fails here.
 """
 
 import io
@@ -25,6 +25,19 @@ def test_the_launcher_runs_the_procfiles_commands():
     # Tests stop and start workers themselves: no ops/respawn around them.
     assert legacy['worker'] == 'ops/respawn ' + as_written(STACKS['legacy']['worker'])
     assert modern['web'] == 'cd modern && ' + as_written(STACKS['modern']['daphne'])
+
+
+def test_the_launcher_runs_each_generations_procfile():
+    for version in ('1.1', '2.4', '3.0'):
+        kind = 'channels-' + version
+        lines = procfile('generations', kind, 'Procfile')
+        folder = 'cd generations/%s && ' % kind
+        assert lines['web'] == folder + as_written(STACKS[kind]['daphne'])
+        if STACKS[kind]['worker']:
+            worker = as_written(STACKS[kind]['worker'])
+            assert lines['worker'] == folder + '../../ops/respawn ' + worker
+        else:
+            assert 'worker' not in lines
 
 
 def test_compose_runs_the_procfiles_lines():

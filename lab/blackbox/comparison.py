@@ -1,6 +1,7 @@
 """
-The side-by-side report: one row per scenario, what each stack did, same or
-different, and why (explanations.json). Writes comparison.md and
+The side-by-side report: one row per scenario, what each generation did,
+oldest first, and why each cell that changed from the one before it
+changed, with its source (explanations.json). Writes comparison.md and
 comparison.html (lab/templates/) from what test_scenarios.py observed.
 """
 
@@ -10,18 +11,22 @@ import json
 import os
 
 from lab import pages
+from lab.harness.stack import GENERATIONS
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXPECTED_PATH = os.path.join(HERE, 'expected.json')
 # What test_scenarios.py observed in this run, by stack and scenario.
 OBSERVED = {}
 TITLES = {
-    'legacy': 'legacy (Channels 1.0.3, daphne 1.0.2 + runworker)',
-    'modern': 'modern (Channels 4, daphne 4)',
+    'legacy': '1.0.3: the post (daphne 1.0.2 + runworker)',
+    'channels-1.1': '1.1.8 (daphne 1.4.2 + runworker)',
+    'channels-2.4': '2.4.0 (daphne 2.5.0)',
+    'channels-3.0': '3.0.5 (daphne 3.0.2)',
+    'modern': '4.3: the modern port (daphne 4.2)',
 }
-# What each stack did in one scenario, as the cells show it, and why they
-# differ when they do.
-Row = collections.namedtuple('Row', 'scenario legacy modern same why')
+# What each generation did in one scenario, as the cells show it, whether
+# each differs from the one before it, and why those that do.
+Row = collections.namedtuple('Row', 'scenario cells changed why')
 
 
 def expected():
@@ -57,22 +62,43 @@ def show(observation):
     return text if len(text) <= 120 else text[:117] + '...'
 
 
+def changes(observed, name):
+    """The generations whose observation of scenario `name` differs from
+    the generation's before it."""
+    return [
+        later
+        for earlier, later in zip(GENERATIONS, GENERATIONS[1:])
+        if observed[earlier][name] != observed[later][name]
+    ]
+
+
 def rows(observed):
     why = explanations()
-    for name in observed['legacy']:
-        legacy, modern = observed['legacy'][name], observed['modern'].get(name)
-        same = legacy == modern
-        yield Row(name, show(legacy), show(modern), same, '' if same else why.get(name, ''))
+    for name in observed[GENERATIONS[0]]:
+        changed = changes(observed, name)
+        yield Row(
+            name,
+            [show(observed[kind][name]) for kind in GENERATIONS],
+            [kind in changed for kind in GENERATIONS],
+            ' '.join(
+                '%s: %s (%s)' % (TITLES[kind].split(' ')[0].rstrip(':'), *why[name][kind])
+                for kind in changed
+                if kind in why.get(name, {})
+            ),
+        )
+
+
+def values(observed):
+    return {'titles': [TITLES[kind] for kind in GENERATIONS], 'rows': list(rows(observed))}
 
 
 def markdown(observed):
     """The table alone, as the test run prints it."""
-    return pages.render('comparison-table.md', titles=TITLES, rows=list(rows(observed)))
+    return pages.render('comparison-table.md', **values(observed))
 
 
 def write(observed, folder):
     """comparison.md and comparison.html in `folder`; the HTML page is
     escaped with html.escape, as the renderer escapes nothing."""
-    table = list(rows(observed))
-    pages.write('comparison.md', folder=folder, titles=TITLES, rows=table)
-    pages.write('comparison.html', folder=folder, titles=TITLES, rows=table, escape=html.escape)
+    pages.write('comparison.md', folder=folder, **values(observed))
+    pages.write('comparison.html', folder=folder, escape=html.escape, **values(observed))

@@ -9,13 +9,15 @@ import os
 import pytest
 
 from lab.blackbox import comparison
-from lab.harness.stack import ROOT, Stack, selected
+from lab.harness.stack import GENERATIONS, ROOT, Stack, selected
 
 ARTEFACTS = os.path.join(ROOT, 'artefacts')
 
 
 @pytest.fixture(scope='module', params=selected())
 def stack(request):
+    # The replica and the port; test_scenarios.py parametrizes it over
+    # every generation instead.
     with Stack(request.param) as running:
         yield running
 
@@ -36,8 +38,8 @@ def artefacts():
 
 
 def pytest_terminal_summary(terminalreporter):
-    """Keeps what was observed, records it under RECORD=1, and with both
-    stacks observed writes the comparison and prints its table."""
+    """Keeps what was observed, records it under RECORD=1, and with every
+    generation observed writes the comparison and prints its table."""
     observed = comparison.OBSERVED
     if not observed:
         return
@@ -46,7 +48,7 @@ def pytest_terminal_summary(terminalreporter):
         json.dump(observed, handle, indent=2, ensure_ascii=False)
     if os.environ.get('RECORD'):
         comparison.record(observed, comparison.EXPECTED_PATH)
-    if set(observed) == {'legacy', 'modern'}:
+    if set(observed) == set(GENERATIONS):
         comparison.write(observed, ARTEFACTS)
         terminalreporter.write(comparison.markdown(observed))
 

@@ -11,16 +11,33 @@ live order matches the order of the history on reload.
 """
 
 import asyncio
+import http.client
 import json
 import re
 import signal
+import socket
+import subprocess
 import threading
+import time
+from urllib.error import HTTPError
+from urllib.request import build_opener
 
 import websocket
 
 from lab.harness import load
-from lab.harness.client import connect, frames, fresh_label, get, history, join, next_event, say
+from lab.harness.client import (
+    PROMPT,
+    connect,
+    frames,
+    fresh_label,
+    get,
+    history,
+    join,
+    next_event,
+    say,
+)
 from lab.harness.logged import LOST_SILENTLY, account, losses, outcome
+from lab.harness.stack import wait_for
 
 SCENARIOS = []
 NO_WORKER = {'applies': 'no: this stack has no worker processes'}
@@ -409,4 +426,206 @@ def messages_sent_while_no_worker_runs(stack):
         'while no worker': quiet[0],
         'once a worker starts': late[0],
         'stored': [list(row) for row in history(stack, label)],
+    }
+
+
+# --- What each generation of the framework does ----------------------------
+# Through the chat app where it shows it, else through the framework echo
+# (lab/variants/framework_echo.py: an echo on /echo/ whose frames `raise`,
+# `sleep S` and `twice` are commands), which stack.framework_echo() serves
+# beside the app.
+
+
+def echo_socket(stack):
+    sock, seen = connect(stack.framework_echo(), '/echo/')
+    assert sock, 'the framework echo refused a socket: %r' % (seen,)
+    return sock
+
+
+@scenario
+def a_consumer_that_raises(stack):
+    sock = echo_socket(stack)
+    sock.send('raise')
+    first = next_event(sock, 5)
+    if first[0] == 'silence':
+        sock.send('still there?')
+        first = next_event(sock, 10)
+    sock.close()
+    return {'after the exception': list(first)}
+
+
+@scenario
+def a_socket_to_a_path_no_consumer_takes(stack):
+    # The chat app refuses other paths itself (socket_to_unrouted_path).
+    started = time.time()
+    sock, seen = connect(stack.framework_echo(), '/elsewhere/')
+    if sock:
+        sock.close()
+    return {
+        'handshake': seen['handshake'],
+        'within 2 s': seen['answered within %d s' % PROMPT],
+        'within 8 s': time.time() - started < 8,
+    }
+
+
+@scenario
+def a_flood_of_200_frames_while_the_consumer_sleeps(stack):
+    sock = echo_socket(stack)
+    sock.send('sleep 2')
+    for n in range(200):
+        sock.send(str(n))
+    echoed, event = 0, next_event(sock, 10)
+    while event[0] == 'frame':
+        echoed += event[1] != 'slept'
+        event = next_event(sock, 5)
+    sock.close()
+    seen = {'frames echoed': 'all 200' if echoed == 200 else 'fewer', 'then': list(event)}
+    # The echoes of what was queued go to a socket that is gone, and fill
+    # its reply channel (capacity 100): does the runworker live through it?
+    workers = stack.framework_echo().workers
+    if workers:
+        try:
+            wait_for(lambda: not workers[0].alive(), 5, 'the runworker to exit')
+            seen['the runworker'] = 'exited: ' + last_error(workers[0].output())
+        except RuntimeError:
+            seen['the runworker'] = 'still running'
+    stack.stop_framework_echo()
+    return seen
+
+
+def last_error(log):
+    """The last exception a process's log names, without its message."""
+    raised = re.findall(r'^(\w[\w.]*(?:Error|Full|Exception))\b', log, re.M)
+    return raised[-1] if raised else 'no exception named'
+
+
+@scenario
+def another_socket_while_a_consumer_sleeps(stack):
+    sleeper, other = echo_socket(stack), echo_socket(stack)
+    sleeper.send('sleep 3')
+    time.sleep(0.5)  # the sleeper's frame first: it is the point, not a wait
+    other.send('ping')
+    answer = next_event(other, 2)
+    slept = next_event(sleeper, 10)
+    sleeper.close()
+    other.close()
+    return {
+        'the other socket answered within 2 s': answer == ('frame', 'ping'),
+        'the sleeper then': list(slept),
+    }
+
+
+@scenario
+def when_a_consumers_sends_leave(stack):
+    sock = echo_socket(stack)
+    sock.send('twice')
+    first = next_event(sock, 10)
+    started = time.time()
+    second = next_event(sock, 10)
+    gap = time.time() - started
+    sock.close()
+    return {
+        'frames': [first[-1], second[-1]],
+        'the first left before the consumer returned': gap > 0.5,
+    }
+
+
+@scenario
+def a_group_member_in_redis(stack):
+    label = fresh_label('keys')
+    sock = join(stack, label)
+    names = redis_call(stack, '--scan', '--pattern', '*%s*' % label).split()
+    members = [
+        member for name in names for member in redis_call(stack, 'zrange', name, '0', '-1').split()
+    ]
+    sock.close()
+    return {
+        'group key': [name.replace(label, '<label>') for name in names] or 'none',
+        'member': [re.sub(r'[A-Za-z0-9_]{8,}', '<random>', member) for member in members],
+    }
+
+
+def redis_call(stack, *argv):
+    return subprocess.run(
+        ['redis-cli', '-p', str(stack.redis_port)] + list(argv),
+        stdout=subprocess.PIPE,
+        universal_newlines=True,
+        check=True,
+        timeout=10,
+    ).stdout
+
+
+@scenario
+def a_page_while_the_workers_are_stopped(stack):
+    for worker in stack.workers:
+        worker.signal(signal.SIGSTOP)
+    try:
+        opened = time.time()
+        answered = http_status(stack, '/chat/', 3)
+    finally:
+        for worker in stack.workers:
+            worker.signal(signal.SIGCONT)
+    return {'page': answered, 'within 3 s': time.time() - opened < 3}
+
+
+def http_status(stack, path, timeout):
+    try:
+        return build_opener().open(stack.url + path, timeout=timeout).status
+    except HTTPError as error:
+        return error.code
+    except (OSError, socket.timeout):
+        return 'no answer'
+
+
+@scenario
+def server_header_on_a_page(stack):
+    return {'Server': get(stack, '/chat/')[1].get('Server')}
+
+
+@scenario
+def two_requests_on_one_connection(stack):
+    connection = http.client.HTTPConnection('127.0.0.1', stack.port, timeout=10)
+    statuses = []
+    try:
+        for _ in range(2):
+            connection.request('GET', '/chat/')
+            response = connection.getresponse()
+            response.read()
+            statuses.append(response.status)
+    except (http.client.HTTPException, OSError) as error:
+        statuses.append(type(error).__name__)
+    finally:
+        connection.close()
+    return {'answers': statuses}
+
+
+@scenario
+def a_page_with_a_query_string_and_a_socket_with_one(stack):
+    label = fresh_label('query')
+    page = get(stack, '/chat/%s/?from=test' % label)[0]
+    sock, seen = connect(stack, '/chat/%s/?from=test' % label)
+    if sock:
+        sock.close()
+    return {'page': page, 'socket': seen['handshake']}
+
+
+@scenario
+def an_open_socket_when_the_consumers_process_restarts(stack):
+    # The process that runs the consumers: a runworker on 1.x, daphne after.
+    label = fresh_label('restart-consumers')
+    sock = join(stack, label)
+    if stack.workers:
+        stack.workers.pop().kill()
+        stack.start_worker()
+    else:
+        stack.restart_daphne()
+    try:
+        say(sock, 'h', 'after the restart')
+        after = next_event(sock, 10)
+    except (ConnectionError, websocket.WebSocketException):
+        after = ('dropped',)
+    sock.close()
+    return {
+        'the consumers run in': 'a runworker' if stack.workers else 'daphne',
+        'the open socket then': 'chats' if after[0] == 'frame' else list(after),
     }

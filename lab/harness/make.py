@@ -12,7 +12,14 @@ import tempfile
 import threading
 
 from lab.harness.client import frames, fresh_label, join, say
-from lab.harness.stack import ROOT, free_port, process_children, process_tree, wait_for
+from lab.harness.stack import (
+    ROOT,
+    free_port,
+    port_open,
+    process_children,
+    process_tree,
+    wait_for,
+)
 
 __all__ = [
     'MakeRun',
@@ -152,6 +159,17 @@ class MakeRun(object):
         wait_for(
             lambda: 'Listening on endpoint' in self.log(), 30, 'daphne to listen', seen=self.log
         )
+
+    def wait_listening(self, timeout):
+        """Until daphne answers on the port (setting up may come first)."""
+        wait_for(
+            lambda: port_open(self.port) or self.process.poll() is not None,
+            timeout,
+            'daphne to listen',
+            seen=self.log,
+        )
+        if self.process.poll() is not None:
+            raise RuntimeError('make %s exited:\n%s' % (self.target, self.log()))
 
     def two_members_chat(self, text):
         """(label, what the second member heard) after the first said `text`."""

@@ -21,11 +21,13 @@ from urllib.error import HTTPError
 from urllib.request import HTTPRedirectHandler, build_opener
 
 __all__ = [
+    'GENERATIONS',
     'Process',
     'ROOT',
     'STACKS',
     'Stack',
     'NoRedirect',
+    'FRAMEWORK_ECHOES',
     'free_port',
     'port_open',
     'process_children',
@@ -57,16 +59,39 @@ STACKS = {
         'worker': None,
     },
 }
+# The generations between them (generations/), run as their Procfiles run
+# them: 1.1 as the replica, 2.4 and 3.0 as the port.
+for version, like in (('1.1', 'legacy'), ('2.4', 'modern'), ('3.0', 'modern')):
+    STACKS['channels-' + version] = dict(
+        STACKS[like],
+        cwd=os.path.join(ROOT, 'generations', 'channels-' + version),
+        venv=os.path.join(ROOT, 'var', 'venv-channels-' + version),
+    )
+# Every generation of the same app, oldest first: the comparison's columns.
+GENERATIONS = ['legacy', 'channels-1.1', 'channels-2.4', 'channels-3.0', 'modern']
 
 
-def selected():
-    """The stacks the suites run on: all, unless the STACKS variable names fewer."""
-    return os.environ.get('STACKS', ','.join(sorted(STACKS))).split(',')
+def selected(default=('legacy', 'modern')):
+    """The stacks a suite runs on: the replica and the port (or `default`),
+    unless the STACKS variable names others."""
+    return os.environ.get('STACKS', ','.join(default)).split(',')
 
 
 def variant(module):
     """The environment that runs a stack on a settings module of lab/variants/."""
     return {'DJANGO_SETTINGS_MODULE': 'lab.variants.' + module, 'PYTHONPATH': ROOT}
+
+
+# How each kind serves the framework echo (lab/variants/framework_echo.py)
+# on /echo/: the
+# comparison's view of what a generation does where the chat app's own
+# rules hide it.
+FRAMEWORK_ECHOES = {
+    kind: {'env': variant('framework_echo_settings')}
+    if STACKS[kind]['worker']
+    else {'asgi': 'lab.variants.framework_echo_asgi:application', 'env': {'PYTHONPATH': ROOT}}
+    for kind in STACKS
+}
 
 
 class NoRedirect(HTTPRedirectHandler):
@@ -208,7 +233,7 @@ class Process(object):
 
 class Stack(object):
     """
-    A stack of one kind ('legacy' or 'modern', STACKS). Entering it (or
+    A stack of one kind ('legacy', 'modern' or a generation, STACKS). Entering it (or
     `start()`) starts redis, migrates a fresh database, starts daphne and
     one worker, and returns once a page answers; leaving it (or `stop()`)
     stops them all. `url` is its base address.
@@ -259,6 +284,7 @@ class Stack(object):
         self.workers = []
         self.serial = 0
         self.workers_wanted = workers
+        self.echo_stack = None
 
     def start(self):
         atexit.register(self.stop)
@@ -350,6 +376,20 @@ class Stack(object):
             raise RuntimeError('runworker exited:\n' + worker.output())
         return worker
 
+    def framework_echo(self):
+        """A stack of this kind serving the framework echo (FRAMEWORK_ECHOES) on
+        /echo/,
+        started on first use and stopped with this one."""
+        if self.echo_stack is None:
+            self.echo_stack = Stack(self.kind, **FRAMEWORK_ECHOES[self.kind]).start()
+        return self.echo_stack
+
+    def stop_framework_echo(self):
+        """After a scenario that leaves the framework echo's stack changed."""
+        if self.echo_stack:
+            self.echo_stack.stop()
+            self.echo_stack = None
+
     def restart_daphne(self):
         self.daphnes.pop(0).stop()
         self.start_daphne()
@@ -363,6 +403,7 @@ class Stack(object):
         return '\n'.join('--- %s\n%s' % (p.name, p.output()) for p in procs if p)
 
     def stop(self):
+        self.stop_framework_echo()
         for proc in self.workers + [self.proxy] + self.daphnes + [self.redis]:
             if proc:
                 proc.stop()
