@@ -124,11 +124,18 @@ endif
 # message at the end. Read from Redis's MONITOR; TRACE=layer reads what the
 # layer publishes under `make run TRACE=layer`. TRACE_ARGS='--seconds 30' and
 # the like (lab/tracing/).
+# CHANNELS=1.1, 2.4, 3.0 or 4.3 traces the stack `make run CHANNELS=X`
+# started, from MONITOR, on the Redis database that gave it.
 STACK ?= legacy
 TRACE_ARGS ?= --summary
+TRACED = $(if $(filter 1.1 2.4 3.0,$(CHANNELS)),channels-$(CHANNELS),$(if $(filter 4.3,$(CHANNELS)),modern,$(STACK)))
 trace: $(TRACER)/.installed ## every hop of each chat message through the running stack's channel layer
 	$(TRACE_CHECK)
-	MODERN_REDIS_URL=$(MODERN_REDIS_URL) $(TRACER)/bin/python -m lab.tracing --stack $(STACK) \
+	@case "$(CHANNELS):$(TRACE)" in :*|1.0:*|1.0.3:*|4.3:*|1.1:|2.4:|3.0:) ;; \
+	    1.1:*|2.4:*|3.0:*) echo "make trace: CHANNELS=$(CHANNELS): TRACE=layer traces the post and the port only" >&2; exit 2 ;; \
+	    *) echo "make trace: CHANNELS=$(CHANNELS): no such generation: 1.1, 2.4, 3.0 or 4.3" >&2; exit 2 ;; esac
+	MODERN_REDIS_URL=$(MODERN_REDIS_URL) $(TRACER)/bin/python -m lab.tracing --stack $(TRACED) \
+		$(if $(and $(CHANNELS),$(filter-out file,$(origin REDIS_URL))),--redis $(REDIS_URL)) \
 		$(if $(filter layer,$(TRACE)),--layer) $(TRACE_ARGS)
 
 trace-diagram: setup-legacy setup-modern $(TOOLS)/.installed $(TRACER)/.installed ## docs/generated/trace-*.svg: one message through each stack

@@ -7,12 +7,14 @@ trace's settings (`make run TRACE=layer`). The modern port's are read from
 MONITOR, with what its layer publishes there under `make run-modern
 TRACE=layer`.
 
-    python -m lab.tracing [--stack legacy|modern] [--layer] [--redis URL]
+    python -m lab.tracing [--stack legacy|channels-1.1|channels-2.4|channels-3.0|modern]
+                          [--layer] [--redis URL]
                           [--summary] [--seconds N] [--record FILE]
 
 --stack (default $STACK, else legacy) picks how to read the trail; --redis
 (default $REDIS_URL, or for modern $MODERN_REDIS_URL, as `make run` and
-`make run-modern` use them) the server and database to watch.
+`make run-modern` use them, and for a generation the database `make run
+CHANNELS=X` gives it) the server and database to watch.
 """
 
 import argparse
@@ -30,7 +32,13 @@ from lab.tracing.pubsub import events
 DEFAULT_REDIS = {
     'legacy': ('REDIS_URL', 'redis://127.0.0.1:6379'),
     'modern': ('MODERN_REDIS_URL', 'redis://127.0.0.1:6379/1'),
+    # make run CHANNELS=X's own databases (ops/run-channels)
+    'channels-1.1': (None, 'redis://127.0.0.1:6379/2'),
+    'channels-2.4': (None, 'redis://127.0.0.1:6379/3'),
+    'channels-3.0': (None, 'redis://127.0.0.1:6379/4'),
 }
+# channels_redis's key prefix: 'asgi:' until 3.0 made it 'asgi'.
+CORE_PREFIX = {'channels-2.4': 'asgi:', 'channels-3.0': 'asgi'}
 # asgi_redis's default prefix, before lab/layers/traced.py's TRACE_CHANNEL.
 LEGACY_TRACE = 'asgi:__trace__'
 
@@ -48,7 +56,12 @@ def hops(args, url, stop):
             else:
                 yield from reader.from_layer(event)
         return
-    reader = trail.Monitored(Clients()) if args.stack == 'legacy' else trail.Modern(Clients())
+    if args.stack in CORE_PREFIX:
+        reader = trail.Core(Clients(), CORE_PREFIX[args.stack])
+    elif args.stack in ('legacy', 'channels-1.1'):
+        reader = trail.Monitored(Clients())
+    else:
+        reader = trail.Modern(Clients())
     for command in commands(host, port, reader.COMMANDS, stop=stop):
         if command is None:
             yield None
@@ -61,7 +74,7 @@ def main(argv=None):
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        '--stack', choices=('legacy', 'modern'), default=os.environ.get('STACK') or 'legacy'
+        '--stack', choices=sorted(DEFAULT_REDIS), default=os.environ.get('STACK') or 'legacy'
     )
     parser.add_argument(
         '--layer',
@@ -74,7 +87,7 @@ def main(argv=None):
     parser.add_argument('--record', help='write every hop to this JSON file at the end')
     args = parser.parse_args(argv)
     variable, default = DEFAULT_REDIS[args.stack]
-    url = urlparse(args.redis or os.environ.get(variable) or default)
+    url = urlparse(args.redis or os.environ.get(variable or '') or default)
     deadline = time.time() + args.seconds if args.seconds else float('inf')
     interrupted = []
     # Ctrl-C ends the reading loop, which prints what it still holds.

@@ -19,6 +19,11 @@ message to its members inside the process: the layer trace
 group_adds, group_discards and deliveries on a trace channel, read here.
 A frame enters a modern consumer without crossing Redis: its timeline
 starts at group_send.
+
+Channels 2.4 and 3.0 (channels_redis's RedisChannelLayer), from MONITOR
+(Core): the group's sorted set, each send's ZADD and each group_send's EVAL,
+with the layer's own key names; Channels 1.1 (asgi_redis 1.4) as the
+replica's, its reply channels inside one daphne.response channel.
 """
 
 import json
@@ -200,6 +205,84 @@ class Monitored(Legacy):
         else:
             return []
         return self.from_layer(event)
+
+
+class Core(Trail):
+    """channels_redis's RedisChannelLayer (Channels 2.4 and 3.0), from
+    MONITOR. Each consumer's channel is a sorted set named the layer's
+    prefix and the channel's process part (asgi:specific.X! in 2.4,
+    asgispecific.X! in 3.0, whose prefix lost its colon); ZADD and ZREM on a
+    group's key are group_add and group_discard; a group_send reads the
+    group (ZRANGE) and is one EVAL of a script whose keys are the members'
+    channels. A consumer takes a message with BZPOPMIN, which MONITOR shows
+    when it is asked, not when it returns; 3.0 then keeps it in the
+    channel's $inflight set until handled, which marks when it was taken.
+    2.4 keeps nothing, so its trail ends at the group_send."""
+
+    COMMANDS = {b'zadd', b'zrem', b'zrange', b'eval', b'evalsha'}
+
+    def __init__(self, clients, prefix):
+        super(Core, self).__init__(clients)
+        self.prefix = prefix
+        self.group_key = prefix + ':group:'
+        self.reading = {}  # client -> the group it read last, for its group_send
+        self.sent = {}  # each message a group_send wrote, as stored -> its flow
+
+    def feed(self, when, client, args):
+        command, names = args[0], [a.decode('utf-8', 'replace') for a in args[1:]]
+        if command in (b'zadd', b'zrem', b'zrange') and names[:1]:
+            if names[0].startswith(self.group_key):
+                return self.group(when, client, command, names[0][len(self.group_key) :], names)
+            if command == b'zadd' and len(args) == 4 and names[0].endswith(INFLIGHT):
+                return self.took(when, client, names[0][: -len(INFLIGHT)], args[3])
+            if command == b'zadd' and len(args) == 4:
+                what = 'send → %s %s' % (names[0], cut(unpacked(args[3])))
+                return [self.hop(when, None, client, what, kind='send', channel=names[0])]
+        if command in (b'eval', b'evalsha') and len(names) > 1 and names[1].isdigit():
+            keys = names[2 : 2 + int(names[1])]
+            if keys and args[3 + len(keys) :]:
+                return self.group_send(when, client, keys, args[3 + len(keys) : 3 + 2 * len(keys)])
+        return []
+
+    def took(self, when, client, channel, payload):
+        # channels_redis 3 keeps what a BZPOPMIN returned in the channel's
+        # $inflight set until the consumer has it: the moment of receipt.
+        what = 'took %s (BZPOPMIN, kept in %s until handled)' % (channel, INFLIGHT)
+        flow = self.sent.pop(payload, None)
+        return [self.hop(when, flow, client, what, kind='delivered', channel=channel)]
+
+    def group(self, when, client, command, group, names):
+        if command == b'zrange':
+            self.reading[client] = group
+            return []
+        kind = 'group_add' if command == b'zadd' else 'group_discard'
+        what = '%s %s ← %s' % (kind, names[0], names[-1])
+        return [self.hop(when, None, client, what, kind=kind, group=group, channel=names[-1])]
+
+    def group_send(self, when, client, keys, payloads):
+        group = self.reading.pop(client, '?')
+        message = unpacked(payloads[0])
+        what = 'group_send %s%s %s → %s (one EVAL)' % (
+            self.group_key,
+            group,
+            cut(message.get('text', message)),
+            ' '.join(keys),
+        )
+        flow = self.new_flow(when)
+        self.sent.update((payload, flow) for payload in payloads)
+        return [self.hop(when, flow, client, what, kind='group_send', group=group)]
+
+
+INFLIGHT = '$inflight'
+
+
+def unpacked(payload):
+    """A message as channels_redis stores it: msgpack, after 12 random bytes
+    in channels_redis 3 (which keep equal messages apart in a sorted set)."""
+    message = decode(payload)
+    if not isinstance(message, dict):
+        message = decode(payload[12:])
+    return glimpsed(message if isinstance(message, dict) else {})
 
 
 def glimpsed(message):

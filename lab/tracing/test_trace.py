@@ -3,13 +3,17 @@
 members, one message; the trace must show its hops in order with the real
 channel names. Beside a plain stack, as `make run` starts it (read from
 MONITOR), on the replica and on the post's code as printed; beside the layer
-trace's settings (`make run TRACE=layer`); and on the modern port.
+trace's settings (`make run TRACE=layer`); on the modern port; and on each
+generation between (`make trace CHANNELS=X`), with its own key names.
 """
+
+import re
 
 import pytest
 
+from lab.harness.client import frames, fresh_label, join, say
 from lab.harness.post import post_as_printed
-from lab.harness.stack import Stack
+from lab.harness.stack import Stack, wait_for
 from lab.harness.trace import Trace, chat, layer_trace
 from lab.tracing.monitor import arguments
 
@@ -93,6 +97,55 @@ def test_the_modern_port_traced_by_its_layer():
             if flow_of(line) == flow and 'delivered' in line
         ]
         assert sorted(delivered) == sorted(members), lines
+
+
+def test_channels_1_1_traced_from_monitor_with_its_process_reply_channels():
+    with Stack('channels-1.1') as stack:
+        trace = Trace(stack, '--summary').start()
+        label, lines = chat(stack, trace, 'delivered daphne.response.')
+        members = [
+            line.rsplit(' ', 1)[1] for line in lines if 'group_add chat-%s ←' % label in line
+        ]
+        assert len(members) == 2, lines
+        assert all(re.match(r'^daphne\.response\.\w+!\w+$', member) for member in members), lines
+        order(lines, 'took websocket.receive', 'group send chat-%s (2 members)' % label)
+
+
+# channels_redis's keys: the group's, and the prefix of the consumers' channels.
+CORE_KEYS = {
+    'channels-2.4': ('asgi::group:', 'asgi:'),
+    'channels-3.0': ('asgi:group:', 'asgi'),
+}
+
+
+@pytest.mark.parametrize('kind', sorted(CORE_KEYS))
+def test_a_generation_on_channels_redis_traced_from_monitor_with_its_key_names(kind):
+    group_key, channel_key = CORE_KEYS[kind]
+    with Stack(kind) as stack:
+        trace = Trace(stack, '--summary').start()
+        label = fresh_label('trace')
+        alice, bob = join(stack, label), join(stack, label)
+        say(alice, 'alice', 'hello, trace')
+        assert frames(alice, 1) and frames(bob, 1)
+        wait_for(
+            lambda: any('hello, trace' in line for line in trace.lines),
+            15,
+            'the group_send in the trace',
+            seen=lambda: '\n  '.join(trace.lines),
+        )
+        alice.close()
+        bob.close()
+        lines = trace.stop()
+    group = group_key + 'chat-' + label
+    members = [line.rsplit(' ', 1)[1] for line in lines if 'group_add %s ←' % group in line]
+    assert len(members) == 2 and all(m.startswith('specific.') for m in members), lines
+    (send,) = [line for line in lines if 'group_send %s ' % group in line]
+    assert 'hello, trace' in send and send.endswith('(one EVAL)'), send
+    keys = send.split(' → ', 1)[1][: -len(' (one EVAL)')].split()
+    # One key per daphne process: its members' channels share its prefix.
+    assert sorted(keys) == sorted(set(channel_key + m.split('!')[0] + '!' for m in members))
+    if kind == 'channels-3.0':  # its $inflight set marks when daphne took it
+        assert [line for line in lines if 'took ' in line and flow_of(line) == flow_of(send)]
 
 
 def test_monitor_arguments_are_unescaped_to_the_bytes_sent():
