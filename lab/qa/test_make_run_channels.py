@@ -1,6 +1,6 @@
 """
-`make run CHANNELS=X` as a user runs it, for each generation between the
-post and the port: the first line names it, two members chat, the history
+`make run CHANNELS=X` as a user runs it, for each generation after the
+post (4.3 is the modern port): the first line names it, two members chat, the history
 is there after a reload, the processes are those the generation had, and
 Ctrl-C leaves nothing running. Then its refusals, each one line. On free
 loopback ports and a database of its own, bounded in time.
@@ -21,6 +21,8 @@ FIRST_LINES = {
     'channels-redis==2.4.2 on CPython 3.8: Redis and daphne',
     '3.0': 'make run CHANNELS=3.0: Django==3.2.25 channels==3.0.5 daphne==3.0.2 asgiref==3.5.2 '
     'channels-redis==3.4.1 on CPython 3.10: Redis and daphne',
+    '4.3': 'make run CHANNELS=4.3: Django==5.2.19 asgiref==3.13.0 channels==4.3.2 '
+    'channels_redis==4.3.0 daphne==4.2.3 on CPython 3.13 or 3.12 or 3.11: Redis and daphne',
 }
 
 
