@@ -29,7 +29,7 @@ PY35 := manage.py vikander chat tests lab/harness lab/variants lab/layers lab/tr
 
 .PHONY: help run run-modern run-production run-modern-production test compare screenshots \
 	setup-legacy setup-modern setup-generations packages migrate lint check-py35 assets trace trace-diagram cluster \
-	bench bench-cluster fidelity migrating conformance tutorial tutorial-check tutorial-run
+	bench bench-generations bench-cluster fidelity migrating conformance tutorial tutorial-check tutorial-run
 .DELETE_ON_ERROR:
 
 help: ## every target, one line each
@@ -151,16 +151,23 @@ cluster: $(TOOLS)/.installed ## the stack over several containers behind nginx, 
 	ops/install-system-packages $(DOCKER_PACKAGES)
 	$(TOOLS)/bin/python -m lab.cluster $(STACK) $(CLUSTER_PORT)
 
-# Every stack under every load (lab/bench/run.py), then
+# Every stack under every load (lab/bench/run.py), then every generation
+# beside the reference (run.py --generations), then
 # docs/generated/benchmarks.md and bench-load.png (lab/bench/report.py),
 # and docs/generated/scaling.md (lab/bench/scaling.py). BENCH_ARGS='--repeat
 # 3' for the spread, '--loads quiet,300' for fewer.
 BENCH_ARGS ?=
-bench: setup-legacy setup-modern $(TOOLS)/.installed $(TRACER)/.installed ## both stacks under load: docs/generated/benchmarks.md
+bench: setup-legacy setup-modern setup-generations $(TOOLS)/.installed $(TRACER)/.installed ## every stack under load: docs/generated/benchmarks.md
 	ops/install-system-packages $(PRODUCTION_PACKAGES)
 	$(TOOLS)/bin/python -m lab.bench.run $(BENCH_ARGS)
-	$(TOOLS)/bin/python -m lab.bench.report
+	$(MAKE) --no-print-directory bench-generations
 	$(TOOLS)/bin/python -m lab.bench.scaling
+
+# The generations part of make bench alone, into the same report.
+bench-generations: setup-legacy setup-modern setup-generations $(TOOLS)/.installed ## every generation under load, beside the reference
+	ops/install-system-packages $(PRODUCTION_PACKAGES)
+	$(TOOLS)/bin/python -m lab.bench.run --generations $(BENCH_ARGS)
+	$(TOOLS)/bin/python -m lab.bench.report
 
 # make cluster's containers under three loads beside the same processes
 # without containers, 3 repeats: the report's "On several containers".

@@ -1,9 +1,10 @@
 """
 The benchmark's report: docs/generated/benchmarks.md (lab/templates/benchmarks.md
 filled in) and docs/generated/bench-load.png, from artefacts/bench/results.json as
-lab/bench/run.py wrote it, and artefacts/bench/cluster/results.json when
-`make bench-cluster` wrote one. Every figure is the median of the repeats, with
-their range beside it.
+lab/bench/run.py wrote it, artefacts/bench/generations/results.json (every
+generation of Channels, `run.py --generations`) and
+artefacts/bench/cluster/results.json when `make bench-cluster` wrote one.
+Every figure is the median of the repeats, with their range beside it.
 
     python -m lab.bench.report [RESULTS]
 """
@@ -13,6 +14,7 @@ import os
 import platform
 import statistics
 import sys
+import time
 from collections import defaultdict
 
 from matplotlib.figure import Figure
@@ -59,7 +61,7 @@ def unchanged(systems):
 
 
 def middle(runs, key):
-    values = [r[key] for r in runs if r[key] is not None]
+    values = [r[key] for r in runs if r.get(key) is not None]
     return statistics.median(values) if values else None
 
 
@@ -80,7 +82,8 @@ def fmt(value, fine=False):
 
 
 def spread(runs, key):
-    values = [r[key] for r in runs if r[key] is not None]
+    # Runs from before a figure was measured have none (first_ms).
+    values = [r[key] for r in runs if r.get(key) is not None]
     if not values:
         return '–'
     text = fmt(statistics.median(values))
@@ -137,6 +140,7 @@ def comparison(runs, system, reference):
             middle(runs, 'cpu_s_per_1000'), middle(reference, 'cpu_s_per_1000')
         ),
         'peak_rss_mb': spread(runs, 'peak_rss_mb'),
+        'first_ms': spread(runs, 'first_ms'),
         'closes': closes(runs),
     }
 
@@ -340,7 +344,55 @@ def clustered(path):
     }
 
 
-def figures(results, cluster):
+def measured_on(path):
+    return time.strftime('%Y-%m-%d', time.gmtime(os.path.getmtime(path)))
+
+
+def bursts(runs, systems, staggered='room30', burst='burst'):
+    """Per stack, the burst beside the same room sending at random phases:
+    the burst's p50 against its slowest delivery (half of it when the
+    burst's deliveries are served one after another), and its ratios."""
+    reference = middle(runs.get(('reference', burst), []), 'p50_ms')
+    rows = []
+    for system in systems:
+        b, s = runs.get((system, burst)), runs.get((system, staggered))
+        if b and s:
+            p50, slowest = middle(b, 'p50_ms'), middle(b, 'max_ms')
+            rows.append(
+                {
+                    'system': system,
+                    'p50_ms': spread(b, 'p50_ms'),
+                    'max_ms': spread(b, 'max_ms'),
+                    'p50_of_max': '%.2f' % (p50 / slowest) if p50 and slowest else '–',
+                    'staggered_p50_ms': spread(s, 'p50_ms'),
+                    'vs_staggered': ratio(p50, middle(s, 'p50_ms')),
+                    'vs_reference': ratio(p50, reference),
+                }
+            )
+    return rows
+
+
+def generations(path):
+    """The section `run.py --generations` adds: its own run, every
+    generation beside the reference, the post and the port."""
+    if not os.path.exists(path):
+        return None
+    results = read(path)
+    runs = group(results)
+    systems, loads = in_order(results, 'system'), in_order(results, 'load')
+    return {
+        'date': measured_on(path),
+        'repeats': max(r['repeat'] for r in results) + 1,
+        'systems': systems,
+        'tables': tables(runs, systems, loads),
+        'by_members': growth(runs, systems, [load for load in MEMBERS if load in loads]),
+        'by_rate': growth(runs, systems, [load for load in SWEEP if load in loads]),
+        'bursts': bursts(runs, systems),
+        'logged': logged(results, systems),
+    }
+
+
+def figures(results, cluster, every_generation):
     """Everything benchmarks.md shows, by name."""
     runs = group(results)
     systems, loads = in_order(results, 'system'), in_order(results, 'load')
@@ -367,6 +419,7 @@ def figures(results, cluster):
         by_rate=growth(runs, main_systems, sweep),
         systems=main_systems,
         cluster=cluster,
+        generations=every_generation,
     )
 
 
@@ -434,8 +487,11 @@ def main(path=RESULTS, docs=pages.DOCS):
         [load for load in SWEEP if load in loads] or loads,
         os.path.join(docs, 'bench-load.png'),
     )
-    cluster = clustered(os.path.join(os.path.dirname(path), 'cluster', 'results.json'))
-    written = pages.write('benchmarks.md', folder=docs, **figures(results, cluster))
+    folder = os.path.dirname(path)
+    cluster = clustered(os.path.join(folder, 'cluster', 'results.json'))
+    every_generation = generations(os.path.join(folder, 'generations', 'results.json'))
+    values = figures(results, cluster, every_generation)
+    written = pages.write('benchmarks.md', folder=docs, date=measured_on(path), **values)
     print('wrote %s and bench-load.png' % written)
 
 

@@ -2,10 +2,11 @@
 `make bench`: every system under every load, each on a fresh stack started
 by the project's launcher (lab/harness/stack.py) or, for the reference, by
 lab/bench/reference.py; results to artefacts/bench/results.json, then the
-report (lab/bench/report.py).
+report (lab/bench/report.py). With --generations, every generation of
+Channels beside the reference instead, to artefacts/bench/generations/.
 
     python -m lab.bench.run [--systems legacy-1,modern] [--loads quiet,busy]
-                        [--seconds 6] [--repeat 1] [--out DIR]
+                        [--seconds 6] [--repeat 1] [--out DIR] [--generations]
 """
 
 import argparse
@@ -45,6 +46,7 @@ def loads(seconds):
         Load('large', 1, 100, 1, seconds),
         Load('rooms', 50, 4, 1, seconds),
         Load('sockets', 1, 10, 10, seconds, idle=990),
+        Load('burst', 1, 30, 1, seconds, burst=True),
     ]
 
 
@@ -205,6 +207,18 @@ SYSTEMS = {
     'legacy-2x2': lambda: Launched('legacy', 2, daphnes=2),
     'modern-x2': lambda: Launched('modern', daphnes=2),
 }
+# Every generation in history's order, each as `make run CHANNELS=X` starts
+# it, under the loads that answer what users asked when they migrated:
+# latency and deliveries as a room of 10 talks faster (channels#859: is
+# 2.x slower on one core?), CPU per delivery as a room grows (channels#943,
+# channels_redis#83: is group_send slower?), and the burst.
+GENERATIONS = {
+    'channels-1.1': lambda: Launched('channels-1.1', 1),
+    'channels-2.4': lambda: Launched('channels-2.4'),
+    'channels-3.0': lambda: Launched('channels-3.0'),
+}
+HISTORY = ['reference', 'legacy-1', 'channels-1.1', 'channels-2.4', 'channels-3.0', 'modern']
+GENERATION_LOADS = ['quiet', 'busy', '300', 'room30', 'large', 'burst']
 # make cluster's topology on this one machine: not in the default plan
 # (each start builds and starts nine containers); --systems names them.
 CLUSTERS = {
@@ -235,7 +249,7 @@ TUNING = {
 
 
 def measure(system, load):
-    running = dict(SYSTEMS, **dict(TUNING, **CLUSTERS))[system]()
+    running = dict(SYSTEMS, **dict(TUNING, **dict(CLUSTERS, **GENERATIONS)))[system]()
     try:
         result = asyncio.run(run(load, running, running.pids()))
         result['logged'] = losses(running.logs())
@@ -254,20 +268,27 @@ def main(argv=None):
     parser.add_argument('--loads', default=None)
     parser.add_argument('--seconds', type=float, default=6)
     parser.add_argument('--repeat', type=int, default=1)
-    parser.add_argument('--out', default=os.path.join(ROOT, 'artefacts', 'bench'))
+    parser.add_argument('--out')
+    parser.add_argument('--generations', action='store_true')
     args = parser.parse_args(argv)
-    chosen = [
-        load for load in loads(args.seconds) if not args.loads or load.name in args.loads.split(',')
-    ]
+    names = args.loads.split(',') if args.loads else None
+    if args.generations:
+        names, systems = names or GENERATION_LOADS, args.systems or ','.join(HISTORY)
+    else:
+        systems = args.systems
+    chosen = [load for load in loads(args.seconds) if not names or load.name in names]
     # Without --systems: every system under every load, then the tuning and
     # trace rows under the 10, 100 and 300 msg/s rooms.
     plan = (
-        [(s, load) for load in chosen for s in args.systems.split(',')]
-        if args.systems
+        [(s, load) for load in chosen for s in systems.split(',')]
+        if systems
         else [(s, load) for load in chosen for s in SYSTEMS]
         + [(s, load) for load in chosen if load.name in ('quiet', 'busy', '300') for s in TUNING]
     )
-    os.makedirs(args.out, exist_ok=True)
+    out = args.out or os.path.join(
+        ROOT, 'artefacts', 'bench', 'generations' if args.generations else ''
+    )
+    os.makedirs(out, exist_ok=True)
     results = []
     for repeat in range(args.repeat):
         for system, load in plan:
@@ -275,15 +296,15 @@ def main(argv=None):
             result['repeat'] = repeat
             results.append(result)
             print(summary(result), flush=True)
-            with open(os.path.join(args.out, 'results.json'), 'w') as out:
-                json.dump(results, out, indent=1)
+            with open(os.path.join(out, 'results.json'), 'w') as written:
+                json.dump(results, written, indent=1)
     return results
 
 
 def summary(r):
     return (
-        '%-10s %-8s sent %5d stored %5d delivered %6d/%-6d lost %5d  p50 %7s p99 %7s ms  '
-        'cpu/1000 %6s s  rss %6s MB  closes %s  gen %.2f'
+        '%-12s %-8s sent %5d stored %5d delivered %6d/%-6d lost %5d  p50 %7s p99 %7s ms  '
+        'first %7s ms  cpu/1000 %6s s  rss %6s MB  closes %s  gen %.2f'
         % (
             r['system'],
             r['load'],
@@ -294,6 +315,7 @@ def summary(r):
             r['lost_total'],
             r['p50_ms'],
             r['p99_ms'],
+            r['first_ms'],
             r['cpu_s_per_1000'],
             r['peak_rss_mb'],
             r['close_codes'] or '-',

@@ -13,13 +13,13 @@ from lab.harness.load import Load, Member, tally
 from lab.harness.logged import account, losses, outcome
 
 SMOKE = Load('smoke', rooms=2, members=3, rate=2, seconds=2)
+# The reference, a stack with runworkers, one without, and the port.
+SYSTEMS = ('reference', 'legacy-2', 'channels-3.0', 'modern')
 
 
 @pytest.fixture(scope='module')
 def results():
-    return [
-        dict(run.measure(system, SMOKE), repeat=0) for system in ('reference', 'legacy-2', 'modern')
-    ]
+    return [dict(run.measure(system, SMOKE), repeat=0) for system in SYSTEMS]
 
 
 def test_every_message_is_counted_from_send_to_each_member(results):
@@ -31,6 +31,21 @@ def test_every_message_is_counted_from_send_to_each_member(results):
         assert r['p50_ms'] is not None and r['p99_ms'] >= r['p50_ms'], r
         assert all(s['peak_rss_mb'] > 0 for s in r['servers'].values()), r
         assert sum(s['cpu_seconds'] for s in r['servers'].values()) > 0, r
+
+
+def test_each_room_says_hello_before_the_load_and_it_is_not_counted(results):
+    for r in results:
+        # Every member of both rooms got its room's hello; none of the
+        # hellos is among the messages sent, stored or delivered above.
+        assert r['first_ms'] is not None and r['lost'] == {}, r
+
+
+def test_a_burst_sends_each_round_from_every_member_at_the_same_instant():
+    burst = Load('burst', rooms=1, members=4, rate=1, seconds=2, burst=True)
+    r = run.measure('reference', burst)
+    assert r['delivered'] == r['expected'] == 2 * 4 * 4, r
+    # At random phases the four would spread over the second between rounds.
+    assert r['round_spread_ms'] < 100, r
 
 
 def test_a_lost_message_is_counted_where_it_was_lost():
@@ -111,7 +126,7 @@ def test_the_report_has_a_table_row_for_each_system_and_the_plot(results, tmp_pa
     path.write_text(json.dumps(results))
     report.main(str(path), docs=str(tmp_path))
     written = (tmp_path / 'benchmarks.md').read_text()
-    for system in ('reference', 'legacy-2', 'modern'):
+    for system in SYSTEMS:
         assert '| %s | 72 / 72 | none |' % system in written
         # Nothing logged lost in the smoke run: the row says 0 for each kind.
         assert '| %s | 0 | 0 |' % system in written

@@ -14,9 +14,10 @@ import functools
 import json
 import os
 import random
+import statistics
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
@@ -24,7 +25,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from lab.harness.client import UNVERIFIED
-from lab.harness.logged import NEVER_STORED, SILENT
+from lab.harness.logged import HELLO_LOST, NEVER_STORED, SILENT
 from lab.harness.stack import process_children, process_tree
 
 __all__ = [
@@ -41,16 +42,24 @@ OPENING = 25
 # stored message has reached every member, or nothing new came for SETTLE s.
 SETTLE = 3
 DRAIN_LIMIT = 20
+# Before the measured sends, each room's first member says hello and the
+# load waits, at most this long, until every member of the room has it: a
+# fresh stack's first message pays for what it sets up (channels_redis
+# 4.3's Pub/Sub reader polls every 100 ms until its first subscription
+# is live), which is not what a room that has been talking sees.
+WARM_LIMIT = 10
 
 
 class Load(object):
     """`rooms` rooms of `members` sockets, `senders` of them in each room
     sending `rate` messages a second for `seconds`; `idle` more sockets open
-    in rooms of their own that never speak."""
+    in rooms of their own that never speak. Each sender starts at a random
+    phase, or with `burst` all at the same instant, as a room does when
+    everyone answers the same moment of a live event."""
 
-    def __init__(self, name, rooms, members, rate, seconds, senders=None, idle=0):
+    def __init__(self, name, rooms, members, rate, seconds, senders=None, idle=0, burst=False):
         self.name, self.rooms, self.members, self.rate = name, rooms, members, rate
-        self.seconds, self.idle = seconds, idle
+        self.seconds, self.idle, self.burst = seconds, idle, burst
         self.senders = members if senders is None else senders
 
     @property
@@ -66,6 +75,7 @@ class Load(object):
             self.senders,
             self.rate,
         )
+        text += ', all at once' if self.burst else ''
         return text + (', %d idle sockets' % self.idle if self.idle else '')
 
 
@@ -76,6 +86,7 @@ class Member(object):
         self.refused = None  # what the handshake got instead of a socket
         self.close_code = None
         self.received = {}  # message id -> latency in seconds
+        self.greeted = None  # latency of the room's hello, before the load
 
 
 class ProcessWatch(object):
@@ -172,21 +183,25 @@ async def listen(member, prefix, clock):
             if message.startswith(prefix):
                 ident, sent = message.split(' ')
                 member.received[ident] = clock() - float(sent)
+            elif message.startswith('hello ' + prefix):
+                member.greeted = clock() - float(message.split(' ')[2])
     except ConnectionClosed:
         pass
     member.close_code = member.socket.close_code if member.socket.close_code != 1000 else None
 
 
-async def speak(member, load, prefix, clock, sent):
-    """Send at a steady rate from a random phase; a send on a closed socket
-    counts as refused, with the code the socket was closed with."""
+async def speak(member, load, prefix, clock, sent, began, rounds):
+    """Send at a steady rate from a random phase (or from `began`, in a
+    burst); a send on a closed socket counts as refused, with the code the
+    socket was closed with."""
     interval = 1.0 / load.rate
-    start = clock() + random.uniform(0, interval)
+    start = began + (0 if load.burst else random.uniform(0, interval))
     for n in range(int(load.seconds * load.rate)):
         delay = start + n * interval - clock()
         if delay > 0:
             await asyncio.sleep(delay)
         ident = '%s:%s:%d:%d' % (prefix, member.room, member.index, n)
+        rounds[n].append(clock())
         try:
             await member.socket.send(
                 json.dumps(
@@ -223,6 +238,25 @@ async def open_all(everyone, stack):
         await asyncio.gather(
             *(open_member(m, stack.ws_url, stack.url) for m in everyone[start : start + OPENING])
         )
+
+
+async def greet(in_room, prefix, clock):
+    """Each room's hello (see WARM_LIMIT), in every room at once; returns
+    how many members never got theirs, and the latency of the slowest."""
+    for members in in_room.values():
+        if members:
+            hello = 'hello %s %.6f' % (prefix, clock())
+            try:
+                await members[0].socket.send(json.dumps({'handle': 'bench', 'message': hello}))
+            except ConnectionClosed:
+                pass  # its members count as never greeted
+    everyone = [m for members in in_room.values() for m in members]
+    deadline = clock() + WARM_LIMIT
+    while clock() < deadline and any(m.greeted is None and m.close_code is None for m in everyone):
+        await asyncio.sleep(0.05)
+    missed = sum(1 for m in everyone if m.greeted is None)
+    slowest = max((m.greeted for m in everyone if m.greeted is not None), default=None)
+    return missed, slowest
 
 
 async def drain(stack, prefix, sent, in_room, clock):
@@ -276,15 +310,17 @@ async def run(load, stack, pids):
     await open_all(everyone, stack)
     opened = [m for m in everyone if m.socket]
     listeners = [asyncio.ensure_future(listen(m, prefix, clock)) for m in opened]
+    in_room = {label: [m for m in members if m.room == label and m.socket] for label in labels}
+    unwelcome, first = await greet(in_room, prefix, clock)
 
     watch = ProcessWatch(pids)
     own_cpu = time.process_time()
     sent = {}
     talking = [m for m in members if m.socket and m.index < load.senders]
     began = clock()
-    await asyncio.gather(*(speak(m, load, prefix, clock, sent) for m in talking))
+    rounds = defaultdict(list)  # n -> when each member sent its nth message
+    await asyncio.gather(*(speak(m, load, prefix, clock, sent, began, rounds) for m in talking))
     sending = clock() - began
-    in_room = {label: [m for m in members if m.room == label and m.socket] for label in labels}
     await drain(stack, prefix, sent, in_room, clock)
     elapsed = clock() - began
     servers = watch.result()
@@ -293,6 +329,15 @@ async def run(load, stack, pids):
     rows = await in_thread(stored_rows, stack, prefix)
     counted = tally(load, sent, rows, in_room, everyone, servers, sending, elapsed, generator_cpu)
     counted['refused'].update(pages)
+    counted['first_ms'] = ms(first)
+    # How far apart a round's sends went out: about 1/rate at random phases,
+    # the generator's own pace in a burst.
+    counted['round_spread_ms'] = ms(
+        statistics.median(max(times) - min(times) for times in rounds.values()) if rounds else None
+    )
+    if unwelcome:
+        counted['lost'][HELLO_LOST] = unwelcome
+        counted['lost_total'] += unwelcome
     return counted
 
 

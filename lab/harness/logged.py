@@ -12,6 +12,7 @@ Python 3.5, standard library only.
 import re
 
 __all__ = [
+    'HELLO_LOST',
     'LOST_SILENTLY',
     'NEVER_STORED',
     'SILENT',
@@ -31,6 +32,8 @@ EXPIRED = re.compile(r'channel (\S+): message expired unhandled')
 # A loss as a client saw it, and its class once the logs account for it.
 SILENT = 'stored, not delivered within the drain, no error'
 NEVER_STORED = 'never stored, no error'
+# A room's hello before the load (lab/harness/load.py) that a member never got.
+HELLO_LOST = "the room's hello, not delivered before the load, no error"
 ACCOUNTED = (
     (SILENT, 'dropped', 'stored, dropped at a full reply channel, WARNING logged'),
     (SILENT, 'expired replies', 'stored, expired in a reply channel, WARNING logged'),
