@@ -100,5 +100,6 @@ def markdown(observed):
 def write(observed, folder):
     """comparison.md and comparison.html in `folder`; the HTML page is
     escaped with html.escape, as the renderer escapes nothing."""
-    pages.write('comparison.md', folder=folder, **values(observed))
-    pages.write('comparison.html', folder=folder, escape=html.escape, **values(observed))
+    shown = values(observed)
+    pages.write('comparison.md', folder=folder, **shown)
+    pages.write('comparison.html', folder=folder, escape=html.escape, **shown)
