@@ -43,6 +43,10 @@ def read(path):
         return json.load(source)
 
 
+def repeats(results):
+    return max(r['repeat'] for r in results) + 1
+
+
 def group(results):
     runs = defaultdict(list)
     for r in results:
@@ -339,7 +343,7 @@ def clustered(path):
         return None
     results = read(path)
     return {
-        'repeats': max(r['repeat'] for r in results) + 1,
+        'repeats': repeats(results),
         'tables': tables(group(results), in_order(results, 'system'), in_order(results, 'load')),
     }
 
@@ -382,7 +386,7 @@ def generations(path):
     systems, loads = in_order(results, 'system'), in_order(results, 'load')
     return {
         'date': measured_on(path),
-        'repeats': max(r['repeat'] for r in results) + 1,
+        'repeats': repeats(results),
         'systems': systems,
         'tables': tables(runs, systems, loads),
         'by_members': growth(runs, systems, [load for load in MEMBERS if load in loads]),
@@ -405,7 +409,7 @@ def figures(results, cluster, every_generation):
         cores=os.cpu_count(),
         machine=platform.machine(),
         python=platform.python_version(),
-        repeats=max(r['repeat'] for r in results) + 1,
+        repeats=repeats(results),
         nginx_counted=nginx_counted(results),
         tables=tables(runs, main_systems, loads),
         logged=logged(results, systems),

@@ -11,6 +11,7 @@ Channels beside the reference instead, to artefacts/bench/generations/.
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import shutil
@@ -24,6 +25,7 @@ from lab.harness.cluster import Cluster
 from lab.harness.load import Load, run
 from lab.harness.logged import account, losses
 from lab.harness.stack import (
+    GENERATIONS,
     ROOT,
     Process,
     Stack,
@@ -212,12 +214,12 @@ SYSTEMS = {
 # latency and deliveries as a room of 10 talks faster (channels#859: is
 # 2.x slower on one core?), CPU per delivery as a room grows (channels#943,
 # channels_redis#83: is group_send slower?), and the burst.
-GENERATIONS = {
-    'channels-1.1': lambda: Launched('channels-1.1', 1),
-    'channels-2.4': lambda: Launched('channels-2.4'),
-    'channels-3.0': lambda: Launched('channels-3.0'),
+# The harness's list of generations is their one home; the post runs with
+# its one runworker, as legacy-1.
+BETWEEN = {
+    kind: functools.partial(Launched, kind) for kind in GENERATIONS if kind.startswith('channels-')
 }
-HISTORY = ['reference', 'legacy-1', 'channels-1.1', 'channels-2.4', 'channels-3.0', 'modern']
+HISTORY = ['reference'] + ['legacy-1' if kind == 'legacy' else kind for kind in GENERATIONS]
 GENERATION_LOADS = ['quiet', 'busy', '300', 'room30', 'large', 'burst']
 # make cluster's topology on this one machine: not in the default plan
 # (each start builds and starts nine containers); --systems names them.
@@ -248,8 +250,11 @@ TUNING = {
 }
 
 
+EVERY = dict(SYSTEMS, **TUNING, **CLUSTERS, **BETWEEN)
+
+
 def measure(system, load):
-    running = dict(SYSTEMS, **dict(TUNING, **dict(CLUSTERS, **GENERATIONS)))[system]()
+    running = EVERY[system]()
     try:
         result = asyncio.run(run(load, running, running.pids()))
         result['logged'] = losses(running.logs())
@@ -271,23 +276,21 @@ def main(argv=None):
     parser.add_argument('--out')
     parser.add_argument('--generations', action='store_true')
     args = parser.parse_args(argv)
+    systems = args.systems.split(',') if args.systems else None
     names = args.loads.split(',') if args.loads else None
     if args.generations:
-        names, systems = names or GENERATION_LOADS, args.systems or ','.join(HISTORY)
-    else:
-        systems = args.systems
+        systems, names = systems or HISTORY, names or GENERATION_LOADS
     chosen = [load for load in loads(args.seconds) if not names or load.name in names]
     # Without --systems: every system under every load, then the tuning and
     # trace rows under the 10, 100 and 300 msg/s rooms.
     plan = (
-        [(s, load) for load in chosen for s in systems.split(',')]
+        [(s, load) for load in chosen for s in systems]
         if systems
         else [(s, load) for load in chosen for s in SYSTEMS]
         + [(s, load) for load in chosen if load.name in ('quiet', 'busy', '300') for s in TUNING]
     )
-    out = args.out or os.path.join(
-        ROOT, 'artefacts', 'bench', 'generations' if args.generations else ''
-    )
+    bench = os.path.join(ROOT, 'artefacts', 'bench')
+    out = args.out or (os.path.join(bench, 'generations') if args.generations else bench)
     os.makedirs(out, exist_ok=True)
     results = []
     for repeat in range(args.repeat):
