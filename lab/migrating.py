@@ -12,31 +12,22 @@ lab/qa/test_migrating_page.py fails when the page is stale.
 import collections
 import difflib
 import os
-import re
 
 from lab import pages
 from lab.blackbox import comparison
-from lab.harness.stack import GENERATIONS, ROOT
+from lab.harness.generations import GENERATIONS, ROOT, TABLE, minors, pins
 
 PAGE = os.path.join(pages.DOCS, 'migrating.md')
-# Each generation's tree, its pins and its CPython.
-Tree = collections.namedtuple('Tree', 'name folder requirements python')
+# Each generation's tree, its pins and its CPython, from its row.
+Tree = collections.namedtuple('Tree', 'name folder requirements python pinned')
 TREES = {
-    'legacy': Tree('1.0.3', '.', 'requirements-legacy.txt', '3.5 or 3.6'),
-    'channels-1.1': Tree(
-        '1.1.8', 'generations/channels-1.1', 'requirements/channels-1.1.txt', '3.6'
-    ),
-    'channels-2.4': Tree(
-        '2.4.0', 'generations/channels-2.4', 'requirements/channels-2.4.txt', '3.8'
-    ),
-    'channels-3.0': Tree(
-        '3.0.5', 'generations/channels-3.0', 'requirements/channels-3.0.txt', '3.10'
-    ),
-    'modern': Tree('4.3', 'modern', 'requirements/modern.txt', '3.11 or newer'),
+    key: Tree(
+        pins(key)['channels'], generation.tree, generation.pins, ' or '.join(minors(key)), pins(key)
+    )
+    for key, generation in TABLE.items()
 }
 # What the app is made of in each tree: the files a diff should show.
 APP = ('manage.py', 'Procfile', 'vikander', 'chat')
-PIN = re.compile(r'^([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?==([^\s;#]+)', re.M)
 Step = collections.namedtuple('Step', 'before after pins files rows')
 Pin = collections.namedtuple('Pin', 'package before after')
 File = collections.namedtuple('File', 'path status diff')
@@ -68,14 +59,8 @@ def text(folder, path):
         return handle.read().splitlines(keepends=True)
 
 
-def pins(requirements):
-    with open(os.path.join(ROOT, requirements), encoding='utf-8') as handle:
-        found = PIN.findall(handle.read())
-    return {name.lower().replace('_', '-'): version for name, version in found}
-
-
 def pin_changes(before, after):
-    old, new = pins(before.requirements), pins(after.requirements)
+    old, new = before.pinned, after.pinned
     return [
         Pin(name, old.get(name, '(none)'), new.get(name, '(none)'))
         for name in sorted(set(old) | set(new))
@@ -134,9 +119,7 @@ def render():
 
 
 def main():
-    with open(PAGE, 'w', encoding='utf-8') as handle:
-        handle.write(render())
-    print('wrote', os.path.relpath(PAGE, ROOT))
+    print('wrote', os.path.relpath(pages.write('migrating.md', steps=steps()), ROOT))
 
 
 if __name__ == '__main__':

@@ -16,7 +16,7 @@ from lab.harness.stack import Stack
 
 @pytest.fixture(scope='module')
 def stack():
-    with Stack('legacy') as running:
+    with Stack('1.0') as running:
         yield running
         print(running.logs())
 

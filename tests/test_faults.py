@@ -34,7 +34,7 @@ SMALL_REPLY_CHANNELS = variant('small_reply')
 
 
 def start(**kwargs):
-    running = Stack('legacy', **kwargs).start()
+    running = Stack('1.0', **kwargs).start()
     running.redis_client = redis.StrictRedis(port=running.redis_port)
     return running
 
@@ -123,12 +123,12 @@ def test_killed_worker_messages_wait_in_redis_and_are_handled_once_when_a_worker
     # them, which keeps each sender's order but not the order across sockets
     # (daphne enqueues every frame it has buffered from one socket before the
     # next socket's; observed: down-1, down-3, down-2 as often as not).
-    heard = drain(alice)
-    assert drain(bob) == heard
-    assert sorted(heard) == ['after', 'down-1', 'down-2', 'down-3']
-    assert heard.index('down-1') < heard.index('down-3') and heard[-1] == 'after'
+    received = drain(alice)
+    assert drain(bob) == received
+    assert sorted(received) == ['after', 'down-1', 'down-2', 'down-3']
+    assert received.index('down-1') < received.index('down-3') and received[-1] == 'after'
     assert alice.connected and bob.connected
-    assert texts_in_db(stack, 'f-kill') == ['before'] + heard
+    assert texts_in_db(stack, 'f-kill') == ['before'] + received
     assert stack.daphne.output().count('"WSCONNECT /chat/f-kill/"') == 2
     assert 'Traceback' not in stack.logs()
 
@@ -332,12 +332,12 @@ def test_two_workers_one_killed_mid_stream_the_other_carries_the_room_alone():
         sender.join(30)
         assert killed_at == [50] and not victim.alive() and survivor.alive()
 
-        heard = {'bob': drain(bob, 3), 'carol': drain(carol, 3), 'alice': drain(alice, 3)}
+        received = {'bob': drain(bob, 3), 'carol': drain(carol, 3), 'alice': drain(alice, 3)}
         stored = texts_in_db(stack, 'f-two')
         # Nothing is ever handled twice: no duplicate row, and every listener
         # (the sender too) hears each stored message exactly once.
         assert len(set(stored)) == len(stored)
-        for name, texts in heard.items():
+        for name, texts in received.items():
             assert sorted(texts) == sorted(stored), name
         # Both workers took turns before the kill; the survivor handled
         # everything after it, each message stored once and heard once by all.
@@ -348,7 +348,7 @@ def test_two_workers_one_killed_mid_stream_the_other_carries_the_room_alone():
         assert max(handled[victim]) <= 'm050'
         after = [t for t in sent if t > 'm050']
         assert set(after) <= set(stored)
-        for texts in heard.values():
+        for texts in received.values():
             assert set(after) <= set(texts)
         # At most the one frame the victim held when it died can be lost.
         # Observed: none, in every run at this pace (the kill lands while the

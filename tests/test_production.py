@@ -60,7 +60,7 @@ def test_production_logs_info_and_up():
 
 @pytest.fixture(scope='module')
 def production():
-    with Stack('legacy', env={'DEBUG': '0', 'SECRET_KEY': KEY}) as running:
+    with Stack('1.0', env={'DEBUG': '0', 'SECRET_KEY': KEY}) as running:
         yield running
 
 

@@ -20,21 +20,21 @@ def as_written(argv):
 
 
 def test_the_launcher_runs_the_procfiles_commands():
-    legacy, modern = procfile('Procfile'), procfile('modern', 'Procfile')
-    assert legacy['web'] == as_written(STACKS['legacy']['daphne'])
+    post, port = procfile('Procfile'), procfile('modern', 'Procfile')
+    assert post['web'] == as_written(STACKS['1.0']['daphne'])
     # Tests stop and start workers themselves: no ops/respawn around them.
-    assert legacy['worker'] == 'ops/respawn ' + as_written(STACKS['legacy']['worker'])
-    assert modern['web'] == 'cd modern && ' + as_written(STACKS['modern']['daphne'])
+    assert post['worker'] == 'ops/respawn ' + as_written(STACKS['1.0']['worker'])
+    assert port['web'] == 'cd modern && ' + as_written(STACKS['4.3']['daphne'])
 
 
 def test_the_launcher_runs_each_generations_procfile():
-    for version in ('1.1', '2.4', '3.0'):
-        kind = 'channels-' + version
-        lines = procfile('generations', kind, 'Procfile')
-        folder = 'cd generations/%s && ' % kind
-        assert lines['web'] == folder + as_written(STACKS[kind]['daphne'])
-        if STACKS[kind]['worker']:
-            worker = as_written(STACKS[kind]['worker'])
+    for generation in ('1.1', '2.4', '3.0'):
+        tree = 'generations/channels-' + generation
+        lines = procfile(tree, 'Procfile')
+        folder = 'cd %s && ' % tree
+        assert lines['web'] == folder + as_written(STACKS[generation]['daphne'])
+        if STACKS[generation]['worker']:
+            worker = as_written(STACKS[generation]['worker'])
             assert lines['worker'] == folder + '../../ops/respawn ' + worker
         else:
             assert 'worker' not in lines

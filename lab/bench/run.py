@@ -100,10 +100,10 @@ class Launched(object):
     `wal` puts the SQLite file in write-ahead-log mode before the load, as an
     operator would once with the sqlite3 shell (the mode stays with the file)."""
 
-    def __init__(self, kind, workers=1, env=None, wal=False, daphnes=1, trace=None):
+    def __init__(self, generation, workers=1, env=None, wal=False, daphnes=1, trace=None):
         # Several daphnes need a balancer in front: production's nginx.
         self.stack = Stack(
-            kind,
+            generation,
             workers=workers,
             env=dict(PRODUCTION, **(env or {})),
             daphnes=daphnes,
@@ -166,8 +166,8 @@ class Clustered(object):
         'db': 'postgres',
     }
 
-    def __init__(self, kind):
-        self.cluster = Cluster(kind).start()
+    def __init__(self, generation):
+        self.cluster = Cluster(generation).start()
         self.url, self.ws_url, self.query = (
             self.cluster.url,
             self.cluster.ws_url,
@@ -202,30 +202,30 @@ class Clustered(object):
 
 SYSTEMS = {
     'reference': Reference,
-    'legacy-1': lambda: Launched('legacy', 1),
-    'legacy-2': lambda: Launched('legacy', 2),
-    'legacy-4': lambda: Launched('legacy', 4),
-    'modern': lambda: Launched('modern'),
-    'legacy-2x2': lambda: Launched('legacy', 2, daphnes=2),
-    'modern-x2': lambda: Launched('modern', daphnes=2),
+    'legacy-1': lambda: Launched('1.0', 1),
+    'legacy-2': lambda: Launched('1.0', 2),
+    'legacy-4': lambda: Launched('1.0', 4),
+    'modern': lambda: Launched('4.3'),
+    'legacy-2x2': lambda: Launched('1.0', 2, daphnes=2),
+    'modern-x2': lambda: Launched('4.3', daphnes=2),
 }
 # Every generation in history's order, each as `make run CHANNELS=X` starts
 # it, under the loads that answer what users asked when they migrated:
 # latency and deliveries as a room of 10 talks faster (channels#859: is
 # 2.x slower on one core?), CPU per delivery as a room grows (channels#943,
 # channels_redis#83: is group_send slower?), and the burst.
-# The harness's list of generations is their one home; the post runs with
-# its one runworker, as legacy-1.
-BETWEEN = {
-    kind: functools.partial(Launched, kind) for kind in GENERATIONS if kind.startswith('channels-')
+# Each is named as users type it (generations/generations.txt); the post
+# runs with its one runworker, as `make run` does.
+EVERY_GENERATION = {
+    generation: functools.partial(Launched, generation) for generation in GENERATIONS
 }
-HISTORY = ['reference'] + ['legacy-1' if kind == 'legacy' else kind for kind in GENERATIONS]
+HISTORY = ['reference'] + GENERATIONS
 GENERATION_LOADS = ['quiet', 'busy', '300', 'room30', 'large', 'burst']
 # make cluster's topology on this one machine: not in the default plan
 # (each start builds and starts nine containers); --systems names them.
 CLUSTERS = {
-    'legacy-cluster': lambda: Clustered('legacy'),
-    'modern-cluster': lambda: Clustered('modern'),
+    'legacy-cluster': lambda: Clustered('1.0'),
+    'modern-cluster': lambda: Clustered('4.3'),
 }
 # The legacy stack's deployment choices, one change at a time from the
 # post's (one runworker, SQLite's default rollback journal, channel sessions
@@ -235,22 +235,22 @@ SYNC_NORMAL = variant('sync_normal')
 PERSISTENT = {'CONN_MAX_AGE': '60'}
 BIG_QUEUE = variant('big_queue')
 TUNING = {
-    'legacy-1+wal': lambda: Launched('legacy', 1, wal=True),
-    'legacy-1+sync': lambda: Launched('legacy', 1, env=SYNC_NORMAL),
-    'legacy-1+persistent': lambda: Launched('legacy', 1, env=PERSISTENT),
-    'legacy-1+cache': lambda: Launched('legacy', 1, env=CACHE_SESSIONS),
-    'legacy-2+cache': lambda: Launched('legacy', 2, env=CACHE_SESSIONS),
-    'legacy-2+capacity': lambda: Launched('legacy', 2, env=BIG_QUEUE),
+    'legacy-1+wal': lambda: Launched('1.0', 1, wal=True),
+    'legacy-1+sync': lambda: Launched('1.0', 1, env=SYNC_NORMAL),
+    'legacy-1+persistent': lambda: Launched('1.0', 1, env=PERSISTENT),
+    'legacy-1+cache': lambda: Launched('1.0', 1, env=CACHE_SESSIONS),
+    'legacy-2+cache': lambda: Launched('1.0', 2, env=CACHE_SESSIONS),
+    'legacy-2+capacity': lambda: Launched('1.0', 2, env=BIG_QUEUE),
     # `make trace` beside a plain `make run` (MONITOR), and the layer trace
     # (`make run TRACE=layer`). Does tracing a stack change what it measures?
-    'legacy-1+monitor': lambda: Launched('legacy', 1, trace='monitor'),
-    'legacy-1+layer-trace': lambda: Launched('legacy', 1, env=layer_trace('legacy'), trace='layer'),
-    'modern+monitor': lambda: Launched('modern', trace='monitor'),
-    'modern+layer-trace': lambda: Launched('modern', env=layer_trace('modern'), trace='layer'),
+    'legacy-1+monitor': lambda: Launched('1.0', 1, trace='monitor'),
+    'legacy-1+layer-trace': lambda: Launched('1.0', 1, env=layer_trace('1.0'), trace='layer'),
+    'modern+monitor': lambda: Launched('4.3', trace='monitor'),
+    'modern+layer-trace': lambda: Launched('4.3', env=layer_trace('4.3'), trace='layer'),
 }
 
 
-EVERY = dict(SYSTEMS, **TUNING, **CLUSTERS, **BETWEEN)
+EVERY = dict(SYSTEMS, **TUNING, **CLUSTERS, **EVERY_GENERATION)
 
 
 def measure(system, load):

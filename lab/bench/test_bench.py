@@ -14,7 +14,7 @@ from lab.harness.logged import account, losses, outcome
 
 SMOKE = Load('smoke', rooms=2, members=3, rate=2, seconds=2)
 # The reference, a stack with runworkers, one without, and the port.
-SYSTEMS = ('reference', 'legacy-2', 'channels-3.0', 'modern')
+SYSTEMS = ('reference', 'legacy-2', '3.0', 'modern')
 
 
 @pytest.fixture(scope='module')

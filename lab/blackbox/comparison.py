@@ -2,7 +2,9 @@
 The side-by-side report: one row per scenario, what each generation did,
 oldest first, and why each cell that changed from the one before it
 changed, with its source (explanations.json). Writes comparison.md and
-comparison.html (lab/templates/) from what test_scenarios.py observed.
+comparison.html (lab/templates/) from what test_scenarios.py observed; run
+as a module (make compare), docs/generated/comparison.md from the run kept
+in artefacts/observed.json.
 """
 
 import collections
@@ -11,19 +13,14 @@ import json
 import os
 
 from lab import pages
-from lab.harness.stack import GENERATIONS
+from lab.harness.generations import GENERATIONS, ROOT, title
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXPECTED_PATH = os.path.join(HERE, 'expected.json')
-# What test_scenarios.py observed in this run, by stack and scenario.
+# What test_scenarios.py observed in this run, by generation and scenario,
+# and where the run keeps it for `make compare`.
 OBSERVED = {}
-TITLES = {
-    'legacy': '1.0.3: the post (daphne 1.0.2 + runworker)',
-    'channels-1.1': '1.1.8 (daphne 1.4.2 + runworker)',
-    'channels-2.4': '2.4.0 (daphne 2.5.0)',
-    'channels-3.0': '3.0.5 (daphne 3.0.2)',
-    'modern': '4.3: the modern port (daphne 4.2)',
-}
+OBSERVED_PATH = os.path.join(ROOT, 'artefacts', 'observed.json')
 # What each generation did in one scenario, as the cells show it, whether
 # each differs from the one before it, and why those that do.
 Row = collections.namedtuple('Row', 'scenario cells changed why')
@@ -46,8 +43,8 @@ def record(observed, path):
     if os.path.exists(path):
         with open(path, encoding='utf-8') as handle:
             recorded = json.load(handle)
-    for kind, observations in observed.items():
-        recorded.setdefault(kind, {}).update(observations)
+    for generation, observations in observed.items():
+        recorded.setdefault(generation, {}).update(observations)
     with open(path, 'w', encoding='utf-8') as handle:
         json.dump(recorded, handle, indent=2, ensure_ascii=False, sort_keys=True)
         handle.write('\n')
@@ -78,18 +75,22 @@ def rows(observed):
         changed = changes(observed, name)
         yield Row(
             name,
-            [show(observed[kind][name]) for kind in GENERATIONS],
-            [kind in changed for kind in GENERATIONS],
+            [show(observed[generation][name]) for generation in GENERATIONS],
+            [generation in changed for generation in GENERATIONS],
             ' '.join(
-                '%s: %s (%s)' % (TITLES[kind].split(' ')[0].rstrip(':'), *why[name][kind])
-                for kind in changed
-                if kind in why.get(name, {})
+                '%s: %s (%s)'
+                % (title(generation).split(' ')[0].rstrip(':'), *why[name][generation])
+                for generation in changed
+                if generation in why.get(name, {})
             ),
         )
 
 
 def values(observed):
-    return {'titles': [TITLES[kind] for kind in GENERATIONS], 'rows': list(rows(observed))}
+    return {
+        'titles': [title(generation) for generation in GENERATIONS],
+        'rows': list(rows(observed)),
+    }
 
 
 def markdown(observed):
@@ -103,3 +104,19 @@ def write(observed, folder):
     shown = values(observed)
     pages.write('comparison.md', folder=folder, **shown)
     pages.write('comparison.html', folder=folder, escape=html.escape, **shown)
+
+
+def main():
+    with open(OBSERVED_PATH, encoding='utf-8') as handle:
+        observed = json.load(handle)
+    missing = [generation for generation in GENERATIONS if generation not in observed]
+    if missing:
+        raise SystemExit(
+            '%s observed no scenario on %s: run lab/blackbox/test_scenarios.py on every generation'
+            % (os.path.relpath(OBSERVED_PATH, ROOT), ', '.join(missing))
+        )
+    print('wrote', os.path.relpath(pages.write('comparison.md', **values(observed)), ROOT))
+
+
+if __name__ == '__main__':
+    main()

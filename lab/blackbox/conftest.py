@@ -16,7 +16,7 @@ ARTEFACTS = os.path.join(ROOT, 'artefacts')
 
 @pytest.fixture(scope='module', params=selected())
 def stack(request):
-    # The replica and the port; test_scenarios.py parametrizes it over
+    # The post and the port; test_scenarios.py parametrizes it over
     # every generation instead.
     with Stack(request.param) as running:
         yield running
@@ -44,7 +44,7 @@ def pytest_terminal_summary(terminalreporter):
     if not observed:
         return
     os.makedirs(ARTEFACTS, exist_ok=True)
-    with open(os.path.join(ARTEFACTS, 'observed.json'), 'w', encoding='utf-8') as handle:
+    with open(comparison.OBSERVED_PATH, 'w', encoding='utf-8') as handle:
         json.dump(observed, handle, indent=2, ensure_ascii=False)
     if os.environ.get('RECORD'):
         comparison.record(observed, comparison.EXPECTED_PATH)

@@ -314,7 +314,7 @@ def crowd(stack, clients, each, paused=()):
         thread.join()
     for process in paused:
         process.signal(signal.SIGCONT)
-    heard, ended = [], 0
+    counts, ended = [], 0
     for sock in members:
         count = 0
         event = next_event(sock, 5)
@@ -324,10 +324,10 @@ def crowd(stack, clients, each, paused=()):
         # A socket the server ends while its client still sends is reset
         # (a close frame, if any, is lost with it): count ends, not codes.
         ended += event[0] != 'silence'
-        heard.append(count)
+        counts.append(count)
         sock.close()
     return {
-        'every member heard all %d' % (clients * each): heard == [clients * each] * clients,
+        'every member heard all %d' % (clients * each): counts == [clients * each] * clients,
         'the server ended sockets': ended > 0,
     }
 

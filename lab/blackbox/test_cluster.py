@@ -85,10 +85,10 @@ def chat(cluster, label, count, prefix):
     texts = ['%s %d' % (prefix, n) for n in range(count)]
     for text in texts:
         say(sender, 'h', text)
-    heard = [frame['message'] for frame in frames(listener, count, 30)]
+    received = [frame['message'] for frame in frames(listener, count, 30)]
     sender.close()
     listener.close()
-    return sorted(heard) == sorted(texts)
+    return sorted(received) == sorted(texts)
 
 
 def test_members_on_different_daphnes_hear_each_other(cluster):
@@ -124,7 +124,7 @@ def test_either_daphne_serves_the_history_from_postgresql(cluster):
 
 
 def test_workers_in_different_containers_handle_one_room(cluster):
-    if cluster.kind == 'modern':
+    if cluster.generation == '4.3':
         pytest.skip('the modern port has no workers: its consumers run in daphne')
     label = fresh_label('workers')
     assert chat(cluster, label, 20, 'work')
@@ -133,7 +133,7 @@ def test_workers_in_different_containers_handle_one_room(cluster):
 
 
 def test_a_crashed_worker_comes_back_and_the_other_carries_the_chat(cluster):
-    if cluster.kind == 'modern':
+    if cluster.generation == '4.3':
         pytest.skip('the modern port has no workers: its consumers run in daphne')
     label = fresh_label('crash')
     sender, listener = join(cluster, label), join(cluster, label)
@@ -144,7 +144,7 @@ def test_a_crashed_worker_comes_back_and_the_other_carries_the_chat(cluster):
     }
     for text in sent['before']:
         say(sender, 'h', text)
-    heard = [frame['message'] for frame in frames(listener, 5, 30)]
+    received = [frame['message'] for frame in frames(listener, 5, 30)]
     restarts = cluster.crash(worker)
     for text in sent['during']:
         say(sender, 'h', text)
@@ -153,14 +153,14 @@ def test_a_crashed_worker_comes_back_and_the_other_carries_the_chat(cluster):
         60,
         'the restart policy to bring %s back' % worker,
     )
-    heard += [frame['message'] for frame in frames(listener, 5, 30)]
+    received += [frame['message'] for frame in frames(listener, 5, 30)]
     sender.close()
     listener.close()
     stored = [text for _, text in rows(cluster, label)]
     # Every stored message heard once, nothing stored twice. At most one is
     # lost: the one a dying runworker had taken from Redis as it was killed
     # (Channels 1.x delivers at most once; docs/cluster.md).
-    assert sorted(heard) == sorted(stored) == sorted(set(stored))
+    assert sorted(received) == sorted(stored) == sorted(set(stored))
     assert set(sent['before']) <= set(stored) and len(stored) >= 9
 
 
@@ -212,7 +212,7 @@ def test_postgresql_down_is_logged_the_processes_survive_and_chat_goes_on(cluste
     after = ['after %d' % n for n in range(6)]
     for text in after:
         say(sender, 'h', text)
-    heard = [frame['message'] for frame in frames(listener, len(after), 15)]
+    received = [frame['message'] for frame in frames(listener, len(after), 15)]
     stored = [text for _, text in rows(cluster, label)]
     # Legacy: each runworker keeps its connection (CONN_MAX_AGE, C18) and
     # Django 1.11 does not check it before use, so the first message each
@@ -222,7 +222,7 @@ def test_postgresql_down_is_logged_the_processes_survive_and_chat_goes_on(cluste
     assert lost <= len(cluster.containers('worker'))
     assert failures(cluster, processes) >= failed + lost
     # Workers store concurrently: the order of rows is not the order sent.
-    assert sorted(heard) == sorted(set(stored) & set(after))
+    assert sorted(received) == sorted(set(stored) & set(after))
     assert set(stored) - set(after) == {'before 0', 'before 1'}
     assert {name: cluster.inspect(name)['State']['StartedAt'] for name in processes} == started
 
@@ -239,7 +239,7 @@ def shard(cluster, group):
     """0 for redis1, 1 for redis2: where each layer's consistent hashing puts
     a group (asgi_redis 1.0.0: the top 12 bits of the name's CRC32;
     channels_redis: the low 12 bits of its group channel's)."""
-    if cluster.kind == 'legacy':
+    if cluster.generation == '1.0':
         return (zlib.crc32(group.encode()) & 0xFFFFFFFF) >> 20 >= 2048
     return zlib.crc32(('asgi__group__' + group).encode()) & 0xFFF >= 2048
 
@@ -251,7 +251,7 @@ def room_on(cluster, index):
             return label
 
 
-def heard(cluster, pair):
+def received(cluster, pair):
     say(pair[0], 'h', 'hello')
     return next_event(pair[1], 15)[0]
 
@@ -261,17 +261,17 @@ def heard(cluster, pair):
 # they look at redis2 and are respawned, and daphne puts every other frame
 # there, so whether one of its messages gets through varies.
 WHILE_A_SHARD_IS_DOWN = {
-    'legacy': {'room on redis2': 'no frame'},
-    'modern': {'room on redis1': 'frame', 'room on redis2': 'no frame'},
+    '1.0': {'room on redis2': 'no frame'},
+    '4.3': {'room on redis1': 'frame', 'room on redis2': 'no frame'},
 }
 # What they hear after redis2 is started again, empty.
 AFTER_A_SHARD_RESTART = {
-    'legacy': {
+    '1.0': {
         'room on redis1': 'frame',
         'room on redis2': 'silence',
         'room on redis2, members who join after': 'frame',
     },
-    'modern': {
+    '4.3': {
         'room on redis1': 'frame',
         'room on redis2': 'frame',
         'room on redis2, members who join after': 'frame',
@@ -284,31 +284,31 @@ def test_a_redis_shard_stopped_then_started(cluster):
     pairs = {name: (join(cluster, label), join(cluster, label)) for name, label in rooms.items()}
     probes = {
         name: (join(cluster, rooms[name]), join(cluster, rooms[name]))
-        for name in WHILE_A_SHARD_IS_DOWN[cluster.kind]
+        for name in WHILE_A_SHARD_IS_DOWN[cluster.generation]
     }
     cluster.stop_service('redis2')
     try:
         during = {
-            name: 'frame' if heard(cluster, pair) == 'frame' else 'no frame'
+            name: 'frame' if received(cluster, pair) == 'frame' else 'no frame'
             for name, pair in probes.items()
         }
     finally:
         cluster.start_service('redis2')
-    assert during == WHILE_A_SHARD_IS_DOWN[cluster.kind]
+    assert during == WHILE_A_SHARD_IS_DOWN[cluster.generation]
     wait_for(lambda: cluster.healthy(cluster.containers('redis2')[0]), 30, 'redis2')
     wait_for(
         lambda: all(cluster.healthy(web) for web in cluster.containers('web')), 60, 'the daphnes'
     )
-    observed = {name: heard(cluster, pair) for name, pair in pairs.items()}
+    observed = {name: received(cluster, pair) for name, pair in pairs.items()}
     label = rooms['room on redis2']
-    observed['room on redis2, members who join after'] = heard(
+    observed['room on redis2, members who join after'] = received(
         cluster, (join(cluster, label), join(cluster, label))
     )
-    assert observed == AFTER_A_SHARD_RESTART[cluster.kind]
+    assert observed == AFTER_A_SHARD_RESTART[cluster.generation]
 
 
 def test_a_worker_cut_off_from_redis(cluster):
-    if cluster.kind == 'modern':
+    if cluster.generation == '4.3':
         pytest.skip('the modern port has no workers: its consumers run in daphne')
     label = fresh_label('cut')
     first, second = cluster.containers('worker')
@@ -317,7 +317,7 @@ def test_a_worker_cut_off_from_redis(cluster):
     try:
         for n in range(5):
             say(sender, 'h', 'cut off %d' % n)
-        heard = [frame['message'] for frame in frames(listener, 5, 30)]
+        received = [frame['message'] for frame in frames(listener, 5, 30)]
     finally:
         cluster.connect(first, 'channels')
     sender.close()
@@ -326,7 +326,7 @@ def test_a_worker_cut_off_from_redis(cluster):
     # The other runworker carries the chat. At most one message is lost: the
     # one Redis hands to the cut-off runworker's last look at a shard, whose
     # reply never reaches it (docs/cluster.md).
-    assert sorted(heard) == sorted(stored) and len(stored) >= 4
+    assert sorted(received) == sorted(stored) and len(stored) >= 4
     assert handled(cluster, label)[first] == 0
     # Back on the network, chat goes on. Whether the runworker takes its
     # share again varies from run to run; the message its last look held may
@@ -345,8 +345,8 @@ def test_a_worker_cut_off_from_redis(cluster):
 )
 def test_scenario_through_the_cluster(cluster, run):
     observed = json.loads(json.dumps(run(cluster)))  # as expected.json stores it
-    wanted = dict(THROUGH_NGINX.get(run.__name__, expected()[cluster.kind][run.__name__]))
-    if cluster.kind == 'legacy' and run.__name__ in UNORDERED_ON_LEGACY:
+    wanted = dict(THROUGH_NGINX.get(run.__name__, expected()[cluster.generation][run.__name__]))
+    if cluster.generation == '1.0' and run.__name__ in UNORDERED_ON_LEGACY:
         observed.pop(UNORDERED_ON_LEGACY[run.__name__])
         wanted.pop(UNORDERED_ON_LEGACY[run.__name__])
     assert observed == wanted

@@ -168,7 +168,10 @@ def test_a_thousand_generated_frames_break_nothing(stack):
     send_one()
     if fuzzer.sock:
         fuzzer.sock.close()
-    print('%s: %d frames sent, socket opened %d times' % (stack.kind, fuzzer.sent, fuzzer.reopened))
+    print(
+        '%s: %d frames sent, socket opened %d times'
+        % (stack.generation, fuzzer.sent, fuzzer.reopened)
+    )
     assert fuzzer.sent >= 1000
 
     assert all(worker.alive() for worker in stack.workers) and stack.daphne.alive()

@@ -70,5 +70,5 @@ def test_static_traversal_serves_no_file(traversed, path):
         if not isinstance(getattr(error, 'reason', error), socket.timeout):
             raise
         outcome, body = 'no answer within 5 s', b''
-    assert outcome == {'legacy': 'no answer within 5 s', 'modern': 500}[traversed.kind]
+    assert outcome == {'1.0': 'no answer within 5 s', '4.3': 500}[traversed.generation]
     assert b'execute_from_command_line' not in body

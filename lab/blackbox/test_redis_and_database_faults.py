@@ -52,8 +52,8 @@ def test_redis_restart(fresh):
     # Pub/Sub layer subscribes again when Redis is back, so it hears the
     # message said after the restart.
     old = next_event(before, 3)
-    assert {'legacy': old == ('silence',), 'modern': old[0] == 'frame' and 'after' in old[1]}[
-        fresh.kind
+    assert {'1.0': old == ('silence',), '4.3': old[0] == 'frame' and 'after' in old[1]}[
+        fresh.generation
     ], old
 
 
@@ -71,7 +71,7 @@ def test_database_locked_past_the_sqlite_timeout(fresh):
     # OperationalError and the socket stays open; modern: the consumer dies
     # with it ("Exception inside application") and daphne closes that socket
     # with 1011; the listener is untouched.
-    assert seen == {'legacy': ('silence',), 'modern': ('closed', 1011)}[fresh.kind]
+    assert seen == {'1.0': ('silence',), '4.3': ('closed', 1011)}[fresh.generation]
     assert next_event(listener, 1) == ('silence',)
     assert 'database is locked' in fresh.logs()
     if seen != ('silence',):

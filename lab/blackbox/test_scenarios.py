@@ -1,5 +1,5 @@
 """
-Every scenario on every generation (GENERATIONS: the replica, Channels
+Every scenario on every generation (GENERATIONS: the post, Channels
 1.1, 2.4 and 3.0, the port), each observation checked against the one
 recorded for that generation in expected.json, so a change in any stack's
 behaviour fails the run. RECORD=1 records instead of checking; STACKS=
@@ -22,9 +22,9 @@ from lab.harness.stack import GENERATIONS, selected
 @pytest.mark.parametrize('run', SCENARIOS, ids=[run.__name__ for run in SCENARIOS])
 def test_scenario(stack, run):
     observed = json.loads(json.dumps(run(stack)))  # as the report stores it
-    comparison.OBSERVED.setdefault(stack.kind, {})[run.__name__] = observed
+    comparison.OBSERVED.setdefault(stack.generation, {})[run.__name__] = observed
     if not os.environ.get('RECORD'):
-        assert asserted(run, observed) == asserted(run, expected()[stack.kind][run.__name__])
+        assert asserted(run, observed) == asserted(run, expected()[stack.generation][run.__name__])
 
 
 def asserted(run, observation):
@@ -38,13 +38,13 @@ def asserted(run, observation):
 def test_every_change_is_explained_with_its_source_and_every_explanation_is_a_change():
     recorded = expected()
     names = sorted(run.__name__ for run in SCENARIOS)
-    assert {kind: sorted(recorded[kind]) for kind in GENERATIONS} == {
-        kind: names for kind in GENERATIONS
+    assert {generation: sorted(recorded[generation]) for generation in GENERATIONS} == {
+        generation: names for generation in GENERATIONS
     }
     changed = {name: comparison.changes(recorded, name) for name in names}
     explained = comparison.explanations()
     assert {name: sorted(why) for name, why in explained.items()} == {
-        name: sorted(kinds) for name, kinds in changed.items() if kinds
+        name: sorted(generations) for name, generations in changed.items() if generations
     }
     for why in explained.values():
         for text, source in why.values():
@@ -53,7 +53,7 @@ def test_every_change_is_explained_with_its_source_and_every_explanation_is_a_ch
 
 def test_recording_some_scenarios_keeps_the_other_expectations(tmp_path):
     path = str(tmp_path / 'expected.json')
-    comparison.record({'legacy': {'a': 1, 'b': 2}, 'modern': {'a': 1, 'b': 3}}, path)
-    comparison.record({'legacy': {'b': 4}}, path)
+    comparison.record({'1.0': {'a': 1, 'b': 2}, '4.3': {'a': 1, 'b': 3}}, path)
+    comparison.record({'1.0': {'b': 4}}, path)
     with open(path, encoding='utf-8') as handle:
-        assert json.load(handle) == {'legacy': {'a': 1, 'b': 4}, 'modern': {'a': 1, 'b': 3}}
+        assert json.load(handle) == {'1.0': {'a': 1, 'b': 4}, '4.3': {'a': 1, 'b': 3}}

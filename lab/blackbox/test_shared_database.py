@@ -7,10 +7,10 @@ from lab.harness.client import history, join, next_event, say
 from lab.harness.stack import Stack
 
 
-def chat_once(kind, database, label, text):
-    with Stack(kind, env={'DATABASE_URL': 'sqlite:///' + database}) as stack:
+def chat_once(generation, database, label, text):
+    with Stack(generation, env={'DATABASE_URL': 'sqlite:///' + database}) as stack:
         sock = join(stack, label)
-        say(sock, kind, text)
+        say(sock, generation, text)
         assert next_event(sock, 10)[0] == 'frame'
         sock.close()
         return history(stack, label)
@@ -18,13 +18,13 @@ def chat_once(kind, database, label, text):
 
 def test_both_stacks_share_one_database(tmp_path):
     database = str(tmp_path / 'db.sqlite3')
-    assert chat_once('legacy', database, 'shared-room', 'from 1.x') == [('legacy', 'from 1.x')]
-    assert chat_once('modern', database, 'shared-room', 'from 4') == [
-        ('legacy', 'from 1.x'),
-        ('modern', 'from 4'),
+    assert chat_once('1.0', database, 'shared-room', 'from 1.x') == [('1.0', 'from 1.x')]
+    assert chat_once('4.3', database, 'shared-room', 'from 4') == [
+        ('1.0', 'from 1.x'),
+        ('4.3', 'from 4'),
     ]
-    assert chat_once('legacy', database, 'shared-room', 'again') == [
-        ('legacy', 'from 1.x'),
-        ('modern', 'from 4'),
-        ('legacy', 'again'),
+    assert chat_once('1.0', database, 'shared-room', 'again') == [
+        ('1.0', 'from 1.x'),
+        ('4.3', 'from 4'),
+        ('1.0', 'again'),
     ]

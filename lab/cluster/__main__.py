@@ -2,7 +2,7 @@
 `make cluster`: the stack over several containers behind nginx, until
 Ctrl-C, which stops and removes them (docs/cluster.md).
 
-    python -m lab.cluster legacy|modern [PORT]
+    python -m lab.cluster 1.0|4.3 [PORT]
 """
 
 import signal
@@ -16,15 +16,16 @@ def interrupted(*_):
     raise KeyboardInterrupt
 
 
-def main(kind, port):
-    if kind not in COMPOSE or not port.isdigit():
+def main(generation, port):
+    if generation not in COMPOSE or not port.isdigit():
         sys.exit(
-            'make cluster: STACK=%s CLUSTER_PORT=%s: '
-            'STACK is legacy or modern, CLUSTER_PORT a port number' % (kind, port)
+            'make cluster: CHANNELS=%s CLUSTER_PORT=%s: '
+            'CHANNELS is 1.0 (the post) or 4.3 (the port), CLUSTER_PORT a port number'
+            % (generation, port)
         )
     # Stopped as by Ctrl-C when a process manager sends SIGTERM instead.
     signal.signal(signal.SIGTERM, interrupted)
-    cluster = Cluster(kind, int(port)).start()
+    cluster = Cluster(generation, int(port)).start()
     try:
         print(
             'Serving %s/chat/ through nginx (Ctrl-C stops and removes the cluster)' % cluster.url,

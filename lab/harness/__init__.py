@@ -5,6 +5,7 @@ module says its public API in `__all__`; a class that runs something
 (Stack, Cluster, Engine, Trace, MakeRun) starts it when entered (or on
 `start()`) and stops everything it started when left (or on `stop()`).
 
+  harness.generations  every generation, from generations/generations.txt
   harness.stack    a whole stack (Redis, daphne, runworkers, nginx) on free
                    loopback ports; the processes, ports and waits it uses
   harness.client   what a client does and sees: pages, sockets, frames, rows

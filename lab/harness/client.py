@@ -20,6 +20,7 @@ import websocket
 from lab.harness.stack import NoRedirect
 
 __all__ = [
+    'PROMPT',
     'UNVERIFIED',
     'connect',
     'frames',

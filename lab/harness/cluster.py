@@ -29,8 +29,8 @@ __all__ = [
 ]
 
 COMPOSE = {
-    'legacy': os.path.join(ROOT, 'docker-compose.yml'),
-    'modern': os.path.join(ROOT, 'modern', 'docker-compose.yml'),
+    '1.0': os.path.join(ROOT, 'docker-compose.yml'),
+    '4.3': os.path.join(ROOT, 'modern', 'docker-compose.yml'),
 }
 # Asked of a registry before anything is built: one small official image
 # from the compose files. No answer means stand-ins.
@@ -106,15 +106,15 @@ def image_variables():
 
 
 class Cluster(object):
-    """A stack's cluster ('legacy' or 'modern', COMPOSE). Entering it (or
+    """A generation's cluster ('1.0' or '4.3', COMPOSE). Entering it (or
     `start()`) starts an engine if needed, builds the images, starts the
     containers and returns once nginx answers; leaving it (or `stop()`)
     removes them and stops the engine it started."""
 
-    def __init__(self, kind, port=None, env=None):
-        self.kind = kind
-        self.file = COMPOSE[kind]
-        self.project = 'vikander-%s-%d' % (kind, os.getpid())
+    def __init__(self, generation, port=None, env=None):
+        self.generation = generation
+        self.file = COMPOSE[generation]
+        self.project = 'vikander-%s-%d' % (generation.replace('.', ''), os.getpid())
         self.port = port or free_port()
         self.url = 'https://127.0.0.1:%d' % self.port
         self.ws_url = 'wss://127.0.0.1:%d' % self.port

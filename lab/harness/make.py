@@ -83,7 +83,7 @@ class MakeRun(object):
         self.url = 'http://127.0.0.1:%d' % self.port
         self.ws_url = 'ws://127.0.0.1:%d' % self.port
         # What lab/harness/trace.py reads a stack by: `make run` is the legacy one.
-        self.kind, self.env = 'legacy', {'REDIS_URL': 'redis://127.0.0.1:%d' % self.redis_port}
+        self.generation, self.env = '1.0', {'REDIS_URL': 'redis://127.0.0.1:%d' % self.redis_port}
         environment = dict(
             os.environ,
             PORT=str(self.port),
@@ -176,10 +176,10 @@ class MakeRun(object):
         label = fresh_label('make-' + self.target)
         alice, bob = join(self, label), join(self, label)
         say(alice, 'alice', text)
-        heard = [frame['message'] for frame in frames(bob, 1)]
+        received = [frame['message'] for frame in frames(bob, 1)]
         alice.close()
         bob.close()
-        return label, heard
+        return label, received
 
     def ctrl_c(self, sig=signal.SIGINT):
         """Ctrl-C in its terminal; SIGTERM as a script stops it (a shell's

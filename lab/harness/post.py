@@ -16,25 +16,25 @@ import tempfile
 from lab.harness.stack import ROOT, Stack
 
 __all__ = [
-    'DAPHNE_SAID',
-    'RUNWORKER_SAID',
+    'DAPHNE_LINES',
+    'RUNWORKER_LINES',
     'Snippet',
+    'missing_lines',
     'post_as_printed',
     'read',
     'snippets',
-    'unsaid',
 ]
 
 POST = os.path.join(ROOT, 'docs', 'post.md')
 # daphne's and runworker's first lines as the post printed them (section
 # 4.5), where they listen and the layer's class left to fill in.
-DAPHNE_SAID = (
+DAPHNE_LINES = (
     'Starting server at tcp:port={port}:interface={interface}, '
     'channel layer chat.asgi:channel_layer.',
     'Using busy-loop synchronous mode on channel layer',
     'Listening on endpoint tcp:port={port}:interface={interface}',
 )
-RUNWORKER_SAID = (
+RUNWORKER_LINES = (
     'runworker - Using single-threaded worker.',
     'runworker - Running worker against channel layer default ({layer})',
     'worker - Listening on channels http.request, websocket.connect, websocket.disconnect, '
@@ -42,7 +42,7 @@ RUNWORKER_SAID = (
 )
 
 
-def unsaid(log, lines, **fields):
+def missing_lines(log, lines, **fields):
     """Those of the post's `lines`, filled in with `fields`, that `log` lacks."""
     return [line for line in (line.format(**fields) for line in lines) if line not in log]
 
@@ -97,7 +97,7 @@ def post_as_printed(**options):
     in a copy removed afterwards."""
     copy = lay_post_over(tempfile.mkdtemp(prefix='chat-post-'))
     try:
-        with Stack('legacy', root=copy, **options) as running:
+        with Stack('1.0', root=copy, **options) as running:
             yield running
     finally:
         shutil.rmtree(copy)

@@ -20,6 +20,8 @@ import time
 from urllib.error import HTTPError
 from urllib.request import HTTPRedirectHandler, build_opener
 
+from lab.harness.generations import GENERATIONS, ROOT, TABLE
+
 __all__ = [
     'GENERATIONS',
     'Process',
@@ -39,41 +41,26 @@ __all__ = [
     'wait_for',
 ]
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-# What each stack runs, from the folder it runs in: the Procfile's `web` and
-# `worker` lines (modern/Procfile's `web`), with the port filled in and
-# without ops/respawn, since tests stop and start workers themselves.
-# tests/test_stack.py checks that they still match.
+# What each generation runs, from the folder it runs in: its Procfile's
+# `web` and `worker` lines, with the port filled in and without
+# ops/respawn, since tests stop and start workers themselves.
+# tests/test_stack.py checks that they still match. A tree that runs
+# workers is a Channels 1 tree: daphne serves its channel layer.
 STACKS = {
-    'legacy': {
-        'cwd': ROOT,
-        'venv': os.path.join(ROOT, 'var', 'venv-legacy'),
-        'daphne': ['daphne', '-b', '127.0.0.1', '-p', '{port}', 'chat.asgi:channel_layer'],
-        'worker': ['python', 'manage.py', 'runworker'],
-    },
-    'modern': {
-        'cwd': os.path.join(ROOT, 'modern'),
-        'venv': os.path.join(ROOT, 'var', 'venv-modern'),
-        'daphne': ['daphne', '-b', '127.0.0.1', '-p', '{port}', 'vikander.asgi:application'],
-        'worker': None,
-    },
+    key: {
+        'cwd': os.path.normpath(os.path.join(ROOT, generation.tree)),
+        'venv': os.path.join(ROOT, generation.venv),
+        'daphne': ['daphne', '-b', '127.0.0.1', '-p', '{port}']
+        + ['chat.asgi:channel_layer' if generation.runworker else 'vikander.asgi:application'],
+        'worker': ['python', 'manage.py', 'runworker'] if generation.runworker else None,
+    }
+    for key, generation in TABLE.items()
 }
-# The generations between them (generations/), run as their Procfiles run
-# them: 1.1 as the replica, 2.4 and 3.0 as the port.
-for version, like in (('1.1', 'legacy'), ('2.4', 'modern'), ('3.0', 'modern')):
-    STACKS['channels-' + version] = dict(
-        STACKS[like],
-        cwd=os.path.join(ROOT, 'generations', 'channels-' + version),
-        venv=os.path.join(ROOT, 'var', 'venv-channels-' + version),
-    )
-# Every generation of the same app, oldest first: the comparison's columns.
-GENERATIONS = ['legacy', 'channels-1.1', 'channels-2.4', 'channels-3.0', 'modern']
 
 
-def selected(default=('legacy', 'modern')):
-    """The stacks a suite runs on: the replica and the port (or `default`),
-    unless the STACKS variable names others."""
+def selected(default=('1.0', '4.3')):
+    """The generations a suite runs on: the post and the port (or
+    `default`), unless the STACKS variable names others."""
     return os.environ.get('STACKS', ','.join(default)).split(',')
 
 
@@ -82,15 +69,15 @@ def variant(module):
     return {'DJANGO_SETTINGS_MODULE': 'lab.variants.' + module, 'PYTHONPATH': ROOT}
 
 
-# How each kind serves the framework echo (lab/variants/framework_echo.py)
+# How each generation serves the framework echo (lab/variants/framework_echo.py)
 # on /echo/: the
 # comparison's view of what a generation does where the chat app's own
 # rules hide it.
 FRAMEWORK_ECHOES = {
-    kind: {'env': variant('framework_echo_settings')}
-    if STACKS[kind]['worker']
+    generation: {'env': variant('framework_echo_settings')}
+    if STACKS[generation]['worker']
     else {'asgi': 'lab.variants.framework_echo_asgi:application', 'env': {'PYTHONPATH': ROOT}}
-    for kind in STACKS
+    for generation in STACKS
 }
 
 
@@ -233,7 +220,7 @@ class Process(object):
 
 class Stack(object):
     """
-    A stack of one kind ('legacy', 'modern' or a generation, STACKS). Entering it (or
+    A stack of one generation ('1.0', '2.4', '4.3': STACKS). Entering it (or
     `start()`) starts redis, migrates a fresh database, starts daphne and
     one worker, and returns once a page answers; leaving it (or `stop()`)
     stops them all. `url` is its base address.
@@ -248,13 +235,21 @@ class Stack(object):
     """
 
     def __init__(
-        self, kind, workers=1, env=None, workdir=None, asgi=None, proxy=False, root=None, daphnes=1
+        self,
+        generation,
+        workers=1,
+        env=None,
+        workdir=None,
+        asgi=None,
+        proxy=False,
+        root=None,
+        daphnes=1,
     ):
-        self.config = dict(STACKS[kind], cwd=root) if root else STACKS[kind]
-        self.kind = kind
+        self.config = dict(STACKS[generation], cwd=root) if root else STACKS[generation]
+        self.generation = generation
         self.asgi = asgi
         self.own_workdir = workdir is None
-        self.workdir = workdir or tempfile.mkdtemp(prefix='chat-%s-' % kind)
+        self.workdir = workdir or tempfile.mkdtemp(prefix='chat-%s-' % generation)
         self.ports = [free_port() for _ in range(daphnes)]
         self.port = self.ports[0]
         self.redis_port = free_port()
@@ -377,11 +372,11 @@ class Stack(object):
         return worker
 
     def framework_echo(self):
-        """A stack of this kind serving the framework echo (FRAMEWORK_ECHOES) on
+        """A stack of this generation serving the framework echo (FRAMEWORK_ECHOES) on
         /echo/,
         started on first use and stopped with this one."""
         if self.echo_stack is None:
-            self.echo_stack = Stack(self.kind, **FRAMEWORK_ECHOES[self.kind]).start()
+            self.echo_stack = Stack(self.generation, **FRAMEWORK_ECHOES[self.generation]).start()
         return self.echo_stack
 
     def stop_framework_echo(self):

@@ -20,10 +20,10 @@ __all__ = [
 ]
 
 
-def layer_trace(kind):
+def layer_trace(generation):
     """The environment of a stack whose channel layer publishes each hop for the trace,
     as `make run TRACE=layer` and `make run-modern TRACE=layer` start it."""
-    return variant('layer_trace' if kind == 'legacy' else 'modern_layer_trace')
+    return variant('layer_trace' if generation == '1.0' else 'modern_layer_trace')
 
 
 # The trace's own virtualenv, as `make trace` runs it: the standard library
@@ -37,8 +37,8 @@ def command(stack, *options):
         PYTHON,
         '-m',
         'lab.tracing',
-        '--stack',
-        stack.kind,
+        '--channels',
+        stack.generation,
         '--redis',
         stack.env['REDIS_URL'],
     ] + list(options)

@@ -4,8 +4,8 @@ fuzzing client (`wstest -m fuzzingclient`, CPython 2.7, var/venv-conformance)
 against an echo endpoint on each, started by lab/harness/stack.py with test-only
 routing:
 
-  legacy  daphne 1.0.2 + runworker, lab/variants/echo.py (Channels 1 echo consumers)
-  modern  daphne 4, lab/variants/modern_echo.py (an AsyncWebsocketConsumer)
+  1.0  daphne 1.0.2 + runworker, lab/variants/echo.py (Channels 1 echo consumers)
+  4.3  daphne 4, lab/variants/modern_echo.py (an AsyncWebsocketConsumer)
 
 Reports land in artefacts/conformance/<stack>/ (index.html to browse), the
 stack's logs in artefacts/conformance/<stack>/stack/. Prints the count of
@@ -18,7 +18,7 @@ docs/generated/conformance.md. Both from templates in lab/templates/
 Exits non-zero only when the harness breaks (a stack does not start, wstest
 crashes or times out, no report): failed cases are findings, not errors.
 
-    python -m lab.qa.conformance [legacy] [modern]       (from the repository root)
+    python -m lab.qa.conformance [1.0] [4.3]       (from the repository root)
     CONFORMANCE_CASES='1.*,9.*' CONFORMANCE_TIMEOUT=900 python -m lab.qa.conformance
 """
 
@@ -53,12 +53,12 @@ Failure = collections.namedtuple(
 )
 
 ECHO = {
-    'legacy': {
+    '1.0': {
         'agent': 'legacy daphne 1.0.2',
         'env': variant('echo_settings'),
         'asgi': None,
     },
-    'modern': {
+    '4.3': {
         'agent': 'modern daphne 4',
         'env': {'PYTHONPATH': ROOT},
         'asgi': 'lab.variants.modern_echo:application',
@@ -217,7 +217,7 @@ def main(argv):
     names = argv or list(ECHO)
     unknown = [name for name in names if name not in ECHO]
     if unknown:
-        print('unknown stack(s): %s (choose from %s)' % (unknown, list(ECHO)), file=sys.stderr)
+        print('unknown generation(s): %s (choose from %s)' % (unknown, list(ECHO)), file=sys.stderr)
         return 2
     if not os.path.exists(WSTEST):
         print('%s is missing: run `make conformance`' % WSTEST, file=sys.stderr)

@@ -22,11 +22,12 @@ import os
 import re
 import sys
 
+from lab import pages
 from lab.harness.post import read, snippets
 from lab.harness.stack import ROOT
 
 LEDGER = os.path.join(ROOT, 'docs', 'deviations.md')
-REPORT = os.path.join(ROOT, 'docs', 'generated', 'fidelity.md')
+REPORT = os.path.join(pages.DOCS, 'fidelity.md')
 # The post itself, where the project's shared folder lies beside it.
 POST_TEXT = os.path.join(
     os.path.dirname(ROOT), 'shared', 'tutorial', 'channels-chat-tutorial.ko.txt'
@@ -139,11 +140,8 @@ def report():
     return sections, unledgered, unlike
 
 
-def main(folder=os.path.dirname(REPORT)):
-    """Writes the page into `folder` and says what is wrong; Jinja2 is
-    imported here, as the legacy tests have none."""
-    from lab import pages
-
+def main(folder=pages.DOCS):
+    """Writes the page into `folder` and says what is wrong."""
     sections, unledgered, unlike = report()
     path = pages.write('fidelity.md', folder=folder, sections=sections)
     print('wrote %s' % os.path.relpath(path, ROOT))

@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 
+from lab.harness.generations import GENERATIONS, TABLE
 from lab.harness.make import make
 from lab.harness.stack import ROOT
 
@@ -121,8 +122,9 @@ def test_what_the_legacy_interpreter_runs_is_in_the_python_35_set():
 
 
 def py35_set():
-    line = re.search(r'^PY35 := (.*)$', open(os.path.join(ROOT, 'Makefile')).read(), re.M)
-    return line.group(1).split()
+    with open(os.path.join(ROOT, 'Makefile'), encoding='utf-8') as makefile:
+        text = makefile.read().replace('\\\n', ' ')
+    return re.search(r'^PY35 := (.*)$', text, re.M).group(1).split()
 
 
 def commas_after_star_parameters(source):
@@ -163,9 +165,23 @@ def test_the_comma_check_can_fail():
     assert list(commas_after_star_parameters('def f(*args, a, **kw):\n    pass\n')) == []
 
 
+def targets(makefile):
+    """Every target a user may type: each pattern target once for each
+    generation between the post and the port, whose trees it builds."""
+    between = [g for g in GENERATIONS if TABLE[g].tree.startswith('generations/')]
+    named = set()
+    for target in re.findall(r'^([a-z][a-z0-9%.-]*):(?!=)', makefile, re.M):
+        if '%' in target:
+            named.update(target.replace('%', g) for g in between)
+        else:
+            named.add(target)
+    return named
+
+
 def test_make_help_names_every_target_with_one_line():
     with open(os.path.join(ROOT, 'Makefile')) as makefile:
-        defined = set(re.findall(r'^([a-z][a-z0-9-]*):(?!=)', makefile.read(), re.M))
+        defined = targets(makefile.read())
+    assert {'setup-channels-1.1', 'setup-channels-2.4', 'setup-channels-3.0'} <= defined
     shown = subprocess.check_output(
         ['make', '--no-print-directory', 'help'], cwd=ROOT, universal_newlines=True
     )
@@ -232,3 +248,32 @@ def test_make_test_runs_one_file_and_test_in_the_virtualenv_its_path_needs():
     assert status == 0 and '1 passed' in tools, tools
     status, nowhere = make('-s', 'test', 'TEST_ARGS=nowhere -k x')
     assert status == 2 and 'its first word is a path under tests/, modern/tests/ or lab/' in nowhere
+
+
+def declared_all(module):
+    """A lab module's `__all__`, read from its source, or None."""
+    path = os.path.join(ROOT, *module.split('.')) + '.py'
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding='utf-8') as source:
+        tree = ast.parse(source.read(), path)
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            getattr(target, 'id', None) == '__all__' for target in node.targets
+        ):
+            return {element.value for element in node.value.elts}
+    return None
+
+
+def test_what_one_lab_module_takes_from_another_is_in_its_all():
+    undeclared = []
+    for path in python_files():
+        with open(os.path.join(ROOT, path), encoding='utf-8') as source:
+            tree = ast.parse(source.read(), path)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or '').startswith('lab.'):
+                public = declared_all(node.module)
+                for alias in node.names:
+                    if public is not None and alias.name not in public:
+                        undeclared.append('%s: %s.%s' % (path, node.module, alias.name))
+    assert undeclared == []

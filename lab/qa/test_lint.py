@@ -46,22 +46,28 @@ SLIPS = {
         'NOTE = {  "a":1}\n',
         ['File would be reformatted', '--> lab/harness/client.py:'],
     ),
-    # ops/ is shell and Dockerfiles, which ruff does not read: make lint's own check.
+    # ops/ and the Makefile are shell, Make and Dockerfiles, which ruff does not read:
+    # make lint's own check.
     'a line too long in ops': (
         'ops/runtime',
         '# %s\n' % ('x' * 100),
         ['ops/runtime:', 'longer than 100 characters'],
+    ),
+    'a line too long in the Makefile': (
+        'Makefile',
+        '# %s\n' % ('x' * 100),
+        ['Makefile:', 'longer than 100 characters'],
     ),
 }
 
 
 @pytest.mark.parametrize('slip', sorted(SLIPS))
 def test_make_lint_names_each_slip(copy, slip):
-    path, text, said = SLIPS[slip]
+    path, text, wanted = SLIPS[slip]
     append(copy, path, text)
     status, printed = make('lint', cwd=copy)
     assert status != 0
-    for words in said:
+    for words in wanted:
         assert words in printed, printed
 
 

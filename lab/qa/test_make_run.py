@@ -14,8 +14,9 @@ import pytest
 
 from lab.harness.client import history
 from lab.harness.cluster import Engine, engine_answers
+from lab.harness.generations import TABLE
 from lab.harness.make import MakeRun, command_line, make
-from lab.harness.post import DAPHNE_SAID, RUNWORKER_SAID, unsaid
+from lab.harness.post import DAPHNE_LINES, RUNWORKER_LINES, missing_lines
 from lab.harness.stack import ROOT, free_port, port_open, wait_for
 from lab.harness.trace import Trace, chat
 
@@ -35,12 +36,14 @@ def make_run():
 def test_make_run_is_the_post_one_runworker_its_log_and_ctrl_c_stops_it_all(make_run):
     # Setting up may install the virtualenv first; then the stack starts.
     make_run.wait_serving(600)
-    assert unsaid(make_run.log(), DAPHNE_SAID, port=make_run.port, interface='127.0.0.1') == []
-    assert unsaid(make_run.log(), RUNWORKER_SAID, layer=LAYER) == []
+    assert (
+        missing_lines(make_run.log(), DAPHNE_LINES, port=make_run.port, interface='127.0.0.1') == []
+    )
+    assert missing_lines(make_run.log(), RUNWORKER_LINES, layer=LAYER) == []
     assert 'Serving http://127.0.0.1:%d/chat/' % make_run.port in make_run.log()
 
-    label, heard = make_run.two_members_chat('hello from make run')
-    assert heard == ['hello from make run']
+    label, received = make_run.two_members_chat('hello from make run')
+    assert received == ['hello from make run']
     wait_for(
         lambda: make_run.log().count('chat connect room=%s ' % label) == 2,
         15,
@@ -105,15 +108,15 @@ def test_make_run_in_docker_is_the_post_in_the_legacy_image_and_sigterm_removes_
         make_run.wait_serving(1200)
         log = make_run.log()
         assert log.splitlines()[0] == 'make run: RUNTIME=docker (as asked)'
-        assert unsaid(log, RUNWORKER_SAID, layer=LAYER) == []
+        assert missing_lines(log, RUNWORKER_LINES, layer=LAYER) == []
         # The official image's 3.5, or the stand-in's own version.
         base, version = re.search(
             r'^Image vikander-legacy on (\S+): Python (\d+\.\d+)', log, re.M
         ).groups()
         assert version == ('3.5' if base.startswith('python:3.5') else base.rsplit(':', 1)[1]), log
 
-        label, heard = make_run.two_members_chat('hello from a container')
-        assert heard == ['hello from a container']
+        label, received = make_run.two_members_chat('hello from a container')
+        assert received == ['hello from a container']
         assert history(make_run, label) == [('alice', 'hello from a container')]  # after a reload
         # `make trace` beside it: Redis at REDIS_URL, each hop's process named
         # from inside the containers.
@@ -190,8 +193,8 @@ def test_without_python_or_pyenv_make_run_starts_an_engine_and_serves_the_post_i
             seen=make_run.log,
         )
         assert (
-            unsaid(
-                make_run.log(), RUNWORKER_SAID, layer='lab.layers.traced.TracedRedisChannelLayer'
+            missing_lines(
+                make_run.log(), RUNWORKER_LINES, layer='lab.layers.traced.TracedRedisChannelLayer'
             )
             == []
         )
@@ -231,8 +234,8 @@ def test_without_python_pyenv_or_an_engine_make_run_names_both_ways():
         'or can be started here)'
     ), lines
     assert lines[1] == (
-        "make run: install pyenv and run 'pyenv install 3.6.15', or install and start Docker; "
-        'then make run again'
+        "make run: install pyenv and run 'pyenv install %s', or install and start Docker; "
+        'then make run again' % TABLE['1.0'].pythons[-1]
     ), lines
     assert not [
         line for line in lines if 'denied' in line or 'Error 127' in line or 'not found' in line

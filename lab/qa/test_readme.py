@@ -112,7 +112,7 @@ class Namespace(object):
         return printed
 
     def chat(self, text):
-        said = self.run(
+        reply = self.run(
             os.path.join(ROOT, 'var', 'venv-tools', 'bin', 'python'),
             '-c',
             CHAT,
@@ -121,7 +121,7 @@ class Namespace(object):
             env=dict(SHELL_ENV, PYTHONPATH=ROOT),
             timeout=60,
         )
-        return said.strip()
+        return reply.strip()
 
     def ctrl_c(self):
         """Ctrl-C in every terminal, as a reader ends them."""
@@ -183,8 +183,8 @@ def serve_and_chat(namespace, redis, daphne, runworker, cwd):
             lambda: listening in printed() or 'exited]' in printed(), 60, listening, seen=printed
         )
         assert listening in printed(), printed()
-    heard = namespace.chat('hello from the README')
-    return web(), worker(), heard
+    received = namespace.chat('hello from the README')
+    return web(), worker(), received
 
 
 def test_the_readmes_two_terminals_run_as_written_and_chat(fresh_copy, namespace):
@@ -196,8 +196,10 @@ def test_the_readmes_two_terminals_run_as_written_and_chat(fresh_copy, namespace
     )
     type_in(before, fresh_copy)
 
-    web, worker, heard = serve_and_chat(namespace, typed['0'], typed['1'], typed['2'], fresh_copy)
-    assert heard == '["hello from the README"]'
+    web, worker, received = serve_and_chat(
+        namespace, typed['0'], typed['1'], typed['2'], fresh_copy
+    )
+    assert received == '["hello from the README"]'
     for line in shown(readme, 'daphne prints what the post shows'):
         assert line in web, (line, web)
     for line in shown(readme, 'and the worker:'):
@@ -214,8 +216,8 @@ def test_the_walk_throughs_two_terminals_run_as_written_and_chat(fresh_copy, nam
     assert 'make tutorial STEP=2.2' in shell_block(walk, '# The post, step by step')
     type_in(['make setup-legacy', 'make tutorial STEP=5'], fresh_copy)
 
-    web, worker, heard = serve_and_chat(namespace, redis, typed['1'], typed['2'], fresh_copy)
-    assert heard == '["hello from the README"]'
+    web, worker, received = serve_and_chat(namespace, redis, typed['1'], typed['2'], fresh_copy)
+    assert received == '["hello from the README"]'
     # The workspace's own processes: its asgi module and its settings.
     assert 'channel layer chat.asgi:channel_layer' in web
     assert (

@@ -7,14 +7,15 @@ trace's settings (`make run TRACE=layer`). The modern port's are read from
 MONITOR, with what its layer publishes there under `make run-modern
 TRACE=layer`.
 
-    python -m lab.tracing [--stack legacy|channels-1.1|channels-2.4|channels-3.0|modern]
+    python -m lab.tracing [--channels 1.0|1.1|2.4|3.0|4.3]
                           [--layer] [--redis URL]
                           [--summary] [--seconds N] [--record FILE]
 
---stack (default $STACK, else legacy) picks how to read the trail; --redis
-(default $REDIS_URL, or for modern $MODERN_REDIS_URL, as `make run` and
-`make run-modern` use them, and for a generation the database `make run
-CHANNELS=X` gives it) the server and database to watch.
+--channels (default $CHANNELS, else 1.0, the post) picks the generation
+whose trail to read; --redis the server and database to watch: by default
+$REDIS_URL for the post and $MODERN_REDIS_URL for the port, as `make run`
+and `make run-modern` take them, else the database `make run CHANNELS=X`
+gives that generation (generations/generations.txt).
 """
 
 import argparse
@@ -25,22 +26,22 @@ import sys
 import time
 from urllib.parse import urlparse
 
+from lab.harness.generations import GENERATIONS, TABLE
 from lab.tracing import hops as trail
 from lab.tracing.monitor import Clients, commands
 from lab.tracing.pubsub import events
 
-DEFAULT_REDIS = {
-    'legacy': ('REDIS_URL', 'redis://127.0.0.1:6379'),
-    'modern': ('MODERN_REDIS_URL', 'redis://127.0.0.1:6379/1'),
-    # make run CHANNELS=X's own databases (ops/run-channels)
-    'channels-1.1': (None, 'redis://127.0.0.1:6379/2'),
-    'channels-2.4': (None, 'redis://127.0.0.1:6379/3'),
-    'channels-3.0': (None, 'redis://127.0.0.1:6379/4'),
-}
+# Where `make run` and `make run-modern` take their Redis from.
+VARIABLES = {'1.0': 'REDIS_URL', '4.3': 'MODERN_REDIS_URL'}
 # channels_redis's key prefix: 'asgi:' until 3.0 made it 'asgi'.
-CORE_PREFIX = {'channels-2.4': 'asgi:', 'channels-3.0': 'asgi'}
+CORE_PREFIX = {'2.4': 'asgi:', '3.0': 'asgi'}
 # asgi_redis's default prefix, before lab/layers/traced.py's TRACE_CHANNEL.
 LEGACY_TRACE = 'asgi:__trace__'
+
+
+def default_redis(generation):
+    variable = VARIABLES.get(generation)
+    return os.environ.get(variable or '') or 'redis://127.0.0.1:6379/%d' % TABLE[generation].redis
 
 
 def hops(args, url, stop):
@@ -48,7 +49,7 @@ def hops(args, url, stop):
     whenever nothing more has come."""
     host, port = url.hostname, url.port or 6379
     database = int((url.path or '/0').strip('/') or 0)
-    if args.stack == 'legacy' and args.layer:
+    if args.channels == '1.0' and args.layer:
         reader = trail.Legacy()
         for event in events(host, port, LEGACY_TRACE, stop):
             if event is None:
@@ -56,9 +57,9 @@ def hops(args, url, stop):
             else:
                 yield from reader.from_layer(event)
         return
-    if args.stack in CORE_PREFIX:
-        reader = trail.Core(Clients(), CORE_PREFIX[args.stack])
-    elif args.stack in ('legacy', 'channels-1.1'):
+    if args.channels in CORE_PREFIX:
+        reader = trail.Core(Clients(), CORE_PREFIX[args.channels])
+    elif TABLE[args.channels].runworker:
         reader = trail.Monitored(Clients())
     else:
         reader = trail.Modern(Clients())
@@ -74,7 +75,7 @@ def main(argv=None):
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        '--stack', choices=sorted(DEFAULT_REDIS), default=os.environ.get('STACK') or 'legacy'
+        '--channels', choices=GENERATIONS, default=os.environ.get('CHANNELS') or '1.0'
     )
     parser.add_argument(
         '--layer',
@@ -86,8 +87,17 @@ def main(argv=None):
     parser.add_argument('--seconds', type=float, help='stop after this long')
     parser.add_argument('--record', help='write every hop to this JSON file at the end')
     args = parser.parse_args(argv)
-    variable, default = DEFAULT_REDIS[args.stack]
-    url = urlparse(args.redis or os.environ.get(variable or '') or default)
+    if args.channels not in TABLE:  # a default from $CHANNELS is not checked against choices
+        parser.exit(
+            2,
+            'make trace: CHANNELS=%s: no such generation: %s\n'
+            % (args.channels, ', '.join(GENERATIONS)),
+        )
+    if args.layer and args.channels not in VARIABLES:
+        parser.exit(
+            2, 'make trace: CHANNELS=%s: TRACE=layer traces 1.0 and 4.3 only\n' % args.channels
+        )
+    url = urlparse(args.redis or default_redis(args.channels))
     deadline = time.time() + args.seconds if args.seconds else float('inf')
     interrupted = []
     # Ctrl-C ends the reading loop, which prints what it still holds.
@@ -98,9 +108,9 @@ def main(argv=None):
             if not started:
                 started = True
                 print(
-                    'Tracing the %s stack on redis://%s:%s%s, %s (Ctrl-C stops)'
+                    'Tracing Channels %s on redis://%s:%s%s, %s (Ctrl-C stops)'
                     % (
-                        args.stack,
+                        args.channels,
                         url.hostname,
                         url.port or 6379,
                         url.path or '',

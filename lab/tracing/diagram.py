@@ -2,27 +2,28 @@
 `make trace-diagram`: one real chat message through each stack, drawn. Starts
 the stack (lab/harness/stack.py) and the trace beside it, has two members chat
 once, and draws the message's hops as a sequence diagram:
-docs/generated/trace-legacy.svg and docs/generated/trace-modern.svg, self-contained SVG.
+docs/generated/trace-1.0.svg (the post) and trace-4.3.svg (the port),
+self-contained SVG, written through lab/pages.py.
 
-    python -m lab.tracing.diagram [DIR]
+    python -m lab.tracing.diagram
 """
 
 import json
 import os
-import sys
 import tempfile
 from html import escape
 
+from lab import pages
 from lab.harness.stack import ROOT, Stack
 from lab.harness.trace import Trace, chat, layer_trace
 
 LANES = {
-    'legacy': ['browser', 'daphne', 'Redis', 'runworker', 'database'],
-    'modern': ['browser', 'daphne', 'Redis'],
+    '1.0': ['browser', 'daphne', 'Redis', 'runworker', 'database'],
+    '4.3': ['browser', 'daphne', 'Redis'],
 }
 # kind of hop -> (from lane, to lane)
 ARROWS = {
-    'legacy': {
+    '1.0': {
         'in': ('daphne', 'Redis'),
         'worker': ('Redis', 'runworker'),
         'group_send': ('runworker', 'Redis'),
@@ -31,23 +32,23 @@ ARROWS = {
         'session_load': ('database', 'runworker'),
         'session_save': ('runworker', 'database'),
     },
-    'modern': {'group_send': ('daphne', 'Redis'), 'delivered': ('Redis', 'daphne')},
+    '4.3': {'group_send': ('daphne', 'Redis'), 'delivered': ('Redis', 'daphne')},
 }
 WIDTH, LANE_GAP, ROW, TOP = 1000, 190, 30, 70
 
 
-def flow_hops(hops, kind):
+def flow_hops(hops, generation):
     """The hops of the chat message (the flow with a group send), in order."""
     flow = next(h['flow'] for h in hops if h.get('kind') == 'group_send')
-    return [h for h in hops if h['flow'] == flow and h.get('kind') in ARROWS[kind]]
+    return [h for h in hops if h['flow'] == flow and h.get('kind') in ARROWS[generation]]
 
 
-def draw(kind, hops, title):
-    lanes = LANES[kind]
+def draw(generation, hops, title):
+    lanes = LANES[generation]
     x = {lane: 90 + i * LANE_GAP for i, lane in enumerate(lanes)}
     rows = [('browser', 'daphne', 'frame {"handle", "message"}', 0.0)]
     for hop in hops:
-        start, end = ARROWS[kind][hop['kind']]
+        start, end = ARROWS[generation][hop['kind']]
         rows.append((start, end, hop['what'].replace('→ ', ''), hop['ms']))
         if hop['kind'] == 'delivered':
             rows.append(('daphne', 'browser', 'frame to a member', hop['ms']))
@@ -83,17 +84,17 @@ def draw(kind, hops, title):
     return '\n'.join(out) + '\n'
 
 
-def record(kind):
+def record(generation):
     """A stack, the layer trace (which sees inside daphne), two members, one
     message: the trace's hops."""
     handle, path = tempfile.mkstemp(suffix='.json')
     os.close(handle)
-    with Stack(kind, env=layer_trace(kind)) as stack:
+    with Stack(generation, env=layer_trace(generation)) as stack:
         trace = Trace(stack, '--layer', '--record', path).start()
         chat(
             stack,
             trace,
-            'delivered chat.message' if kind == 'modern' else 'delivered websocket.send!',
+            'delivered chat.message' if generation == '4.3' else 'delivered websocket.send!',
         )
     with open(path) as recorded:
         hops = json.load(recorded)
@@ -101,19 +102,16 @@ def record(kind):
     return hops
 
 
-def main(folder=os.path.join(ROOT, 'docs', 'generated')):
+def main():
     titles = {
-        'legacy': (
-            'One chat message through the replica (Channels 1.0.3, asgi_redis, one runworker)'
-        ),
-        'modern': 'One chat message through the modern port (Channels 4, channels_redis Pub/Sub)',
+        '1.0': 'One chat message through the replica (Channels 1.0.3, asgi_redis, one runworker)',
+        '4.3': 'One chat message through the modern port (Channels 4, channels_redis Pub/Sub)',
     }
-    for kind in ('legacy', 'modern'):
-        path = os.path.join(folder, 'trace-%s.svg' % kind)
-        with open(path, 'w', encoding='utf-8') as out:
-            out.write(draw(kind, flow_hops(record(kind), kind), titles[kind]))
-        print('wrote', path)
+    for generation, title in titles.items():
+        hops = flow_hops(record(generation), generation)
+        path = pages.save('trace-%s.svg' % generation, draw(generation, hops, title))
+        print('wrote', os.path.relpath(path, ROOT))
 
 
 if __name__ == '__main__':
-    main(*sys.argv[1:])
+    main()

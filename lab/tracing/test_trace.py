@@ -67,7 +67,7 @@ def check_legacy(stack, *options):
 
 
 def test_the_replica_as_make_run_starts_it_traced_from_monitor():
-    with Stack('legacy') as stack:
+    with Stack('1.0') as stack:
         check_legacy(stack)
 
 
@@ -76,12 +76,12 @@ def test_the_post_as_printed_traced_from_monitor(post_as_printed_stack):
 
 
 def test_the_replica_traced_by_its_layer():
-    with Stack('legacy', env=layer_trace('legacy')) as stack:
+    with Stack('1.0', env=layer_trace('1.0')) as stack:
         check_legacy(stack, '--layer')
 
 
 def test_the_modern_port_traced_by_its_layer():
-    with Stack('modern', env=layer_trace('modern')) as stack:
+    with Stack('4.3', env=layer_trace('4.3')) as stack:
         trace = Trace(stack, '--summary', '--layer').start()
         label, lines = chat(stack, trace, 'delivered chat.message')
         members = [
@@ -100,7 +100,7 @@ def test_the_modern_port_traced_by_its_layer():
 
 
 def test_channels_1_1_traced_from_monitor_with_its_process_reply_channels():
-    with Stack('channels-1.1') as stack:
+    with Stack('1.1') as stack:
         trace = Trace(stack, '--summary').start()
         label, lines = chat(stack, trace, 'delivered daphne.response.')
         members = [
@@ -113,15 +113,15 @@ def test_channels_1_1_traced_from_monitor_with_its_process_reply_channels():
 
 # channels_redis's keys: the group's, and the prefix of the consumers' channels.
 CORE_KEYS = {
-    'channels-2.4': ('asgi::group:', 'asgi:'),
-    'channels-3.0': ('asgi:group:', 'asgi'),
+    '2.4': ('asgi::group:', 'asgi:'),
+    '3.0': ('asgi:group:', 'asgi'),
 }
 
 
-@pytest.mark.parametrize('kind', sorted(CORE_KEYS))
-def test_a_generation_on_channels_redis_traced_from_monitor_with_its_key_names(kind):
-    group_key, channel_key = CORE_KEYS[kind]
-    with Stack(kind) as stack:
+@pytest.mark.parametrize('generation', sorted(CORE_KEYS))
+def test_a_generation_on_channels_redis_traced_from_monitor_with_its_key_names(generation):
+    group_key, channel_key = CORE_KEYS[generation]
+    with Stack(generation) as stack:
         trace = Trace(stack, '--summary').start()
         label = fresh_label('trace')
         alice, bob = join(stack, label), join(stack, label)
@@ -144,7 +144,7 @@ def test_a_generation_on_channels_redis_traced_from_monitor_with_its_key_names(k
     keys = send.split(' → ', 1)[1][: -len(' (one EVAL)')].split()
     # One key per daphne process: its members' channels share its prefix.
     assert sorted(keys) == sorted(set(channel_key + m.split('!')[0] + '!' for m in members))
-    if kind == 'channels-3.0':  # its $inflight set marks when daphne took it
+    if generation == '3.0':  # its $inflight set marks when daphne took it
         assert [line for line in lines if 'took ' in line and flow_of(line) == flow_of(send)]
 
 

@@ -16,7 +16,7 @@ import tempfile
 import traceback
 
 from lab.harness.client import fresh_label, join, next_event, say
-from lab.harness.post import DAPHNE_SAID, RUNWORKER_SAID, unsaid
+from lab.harness.post import DAPHNE_LINES, RUNWORKER_LINES, missing_lines
 from lab.harness.stack import (
     ROOT,
     Process,
@@ -114,7 +114,7 @@ class Check(object):
     def start_stack(self):
         """daphne and runworker on the workspace's files, as step 5 runs them."""
         return Stack(
-            'legacy', root=self.workspace, env=self.own, workdir=tempfile.mkdtemp(dir=self.scratch)
+            '1.0', root=self.workspace, env=self.own, workdir=tempfile.mkdtemp(dir=self.scratch)
         ).start()
 
     def consumers(self):
@@ -133,9 +133,9 @@ class Check(object):
         try:
             logs = stack.logs()
             layer = LAYER.search(logs)
-            missing = unsaid(logs, DAPHNE_SAID, port=stack.port, interface='127.0.0.1') + unsaid(
-                logs, RUNWORKER_SAID, layer=layer.group(1) if layer else '...'
-            )
+            missing = missing_lines(
+                logs, DAPHNE_LINES, port=stack.port, interface='127.0.0.1'
+            ) + missing_lines(logs, RUNWORKER_LINES, layer=layer.group(1) if layer else '...')
             if missing:
                 return {
                     'step': '5',
@@ -216,18 +216,23 @@ def bad_input(workspace):
                 # frame is done with and whatever it made the runworker say
                 # is in its log.
                 say(sock, 'probe', 'after the bad frame')
-                heard = []
+                received = []
                 while True:
                     event = next_event(sock, 10)
                     if event[0] != 'frame' or json.loads(event[1]).get('handle') == 'probe':
                         break
-                    heard.append(event[1])
-                said = [
+                    received.append(event[1])
+                printed = [
                     line for line in stack.workers[0].output()[before:].splitlines() if line.strip()
                 ]
                 lines.append(
                     '  %s\n    the room heard: %s\n    runworker said: %s\n    the replica: %s'
-                    % (text, ', '.join(heard) or 'nothing', said[-1] if said else 'nothing', ledger)
+                    % (
+                        text,
+                        ', '.join(received) or 'nothing',
+                        printed[-1] if printed else 'nothing',
+                        ledger,
+                    )
                 )
             sock.close()
         finally:

@@ -140,8 +140,8 @@ class Visit(object):
             raise PartFailed('store', 'the room %s has %r stored' % (self.label, found))
 
     def broadcast(self, text):
-        heard = [next_event(sock, WAIT) for sock in self.sockets]
-        frames = [json.loads(event[1]) if event[0] == 'frame' else event for event in heard]
+        received = [next_event(sock, WAIT) for sock in self.sockets]
+        frames = [json.loads(event[1]) if event[0] == 'frame' else event for event in received]
         fine = all(
             isinstance(frame, dict)
             and frame.get('handle') == 'alice'

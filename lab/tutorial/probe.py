@@ -49,7 +49,7 @@ def last_error(log, workspace):
     if not errors:
         return None
     error = errors[-1]
-    said = error.group(1) or error.group(2)
+    printed = error.group(1) or error.group(2)
     places = [
         (path, line, function)
         for path, line, function in re.findall(
@@ -58,9 +58,9 @@ def last_error(log, workspace):
         if os.path.abspath(path).startswith(workspace + os.sep)
     ]
     if not places or not error.group(1):
-        return said
+        return printed
     path, line, function = places[-1]
-    return '%s, line %s, in %s: %s' % (os.path.relpath(path, workspace), line, function, said)
+    return '%s, line %s, in %s: %s' % (os.path.relpath(path, workspace), line, function, printed)
 
 
 def where(error):

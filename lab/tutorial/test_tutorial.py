@@ -75,16 +75,16 @@ def test_the_last_step_shows_the_posts_consumers_on_the_frames_the_replica_refus
     rows = re.findall(
         r'^  (.+)\n    the room heard: (.+)\n    runworker said: (.+)\n', finished[2], re.M
     )
-    assert [(sent, said) for sent, _, said in rows] == [
+    assert [(sent, printed) for sent, _, printed in rows] == [
         ('not JSON at all', "NameError: name 'text' is not defined"),
         ('[1, 2]', "AttributeError: 'list' object has no attribute 'keys'"),
         ('{"handle": "alice"}', 'nothing'),
         ('{"handle": 1, "message": ["x"]}', 'nothing'),
     ], finished[2]
-    heard = [heard for _, heard, _ in rows]
-    assert heard[:3] == ['nothing'] * 3, finished[2]
+    received = [received for _, received, _ in rows]
+    assert received[:3] == ['nothing'] * 3, finished[2]
     # Values that are not strings are stored and sent to the room as they came.
-    assert {key: json.loads(heard[3])[key] for key in ('handle', 'message')} == {
+    assert {key: json.loads(received[3])[key] for key in ('handle', 'message')} == {
         'handle': 1,
         'message': ['x'],
     }
@@ -376,8 +376,8 @@ def test_each_slip_gets_its_own_diagnosis_never_a_traceback(finished, tmp_path, 
     status, output, _ = check(mutated(finished, tmp_path, change))
     assert status != 0 and 'stopped at step %s' % number in output, output
     assert 'Traceback' not in output and 'an error of the check itself' not in output, output
-    for said in words:
-        assert said in output, output
+    for printed in words:
+        assert printed in output, output
 
 
 def test_the_check_passes_on_the_replicas_own_tree():
