@@ -21,10 +21,8 @@ PAGE = os.path.join(pages.DOCS, 'migrating.md')
 # Each generation's tree, its pins and its CPython, from its row.
 Tree = collections.namedtuple('Tree', 'name folder requirements python pinned')
 TREES = {
-    key: Tree(
-        pins(key)['channels'], generation.tree, generation.pins, ' or '.join(minors(key)), pins(key)
-    )
-    for key, generation in TABLE.items()
+    key: Tree(pins(key)['channels'], row.tree, row.pins, ' or '.join(minors(key)), pins(key))
+    for key, row in TABLE.items()
 }
 # What the app is made of in each tree: the files a diff should show.
 APP = ('manage.py', 'Procfile', 'vikander', 'chat')

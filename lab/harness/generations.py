@@ -8,6 +8,7 @@ Python 3.5, standard library only: the legacy tests import it.
 """
 
 import collections
+import functools
 import os
 import re
 
@@ -57,9 +58,10 @@ TABLE = read()
 GENERATIONS = list(TABLE)
 
 
+@functools.lru_cache(maxsize=None)
 def pins(key):
     """{package: version} of a generation's pins file, names as pip
-    normalises them (lower case, '-' for '_')."""
+    normalises them (lower case, '-' for '_'). Read once; not to be changed."""
     with open(os.path.join(ROOT, TABLE[key].pins), encoding='utf-8') as handle:
         found = PIN.findall(handle.read())
     return collections.OrderedDict(

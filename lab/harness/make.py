@@ -5,6 +5,7 @@ Valid Python 3.5.
 """
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -12,6 +13,7 @@ import tempfile
 import threading
 
 from lab.harness.client import frames, fresh_label, join, say
+from lab.harness.generations import GENERATIONS, TABLE
 from lab.harness.stack import (
     ROOT,
     free_port,
@@ -26,7 +28,24 @@ __all__ = [
     'command_line',
     'fresh_copy',
     'make',
+    'targets',
 ]
+
+
+def targets():
+    """Every target of the Makefile a user may type: a pattern target
+    (setup-channels-%) once for each generation between the post and the
+    port, whose trees it builds."""
+    with open(os.path.join(ROOT, 'Makefile'), encoding='utf-8') as makefile:
+        defined = re.findall(r'^([a-z][a-z0-9%.-]*):(?!=)', makefile.read(), re.M)
+    between = [g for g in GENERATIONS if TABLE[g].tree.startswith('generations/')]
+    named = set()
+    for target in defined:
+        if '%' in target:
+            named.update(target.replace('%', g) for g in between)
+        else:
+            named.add(target)
+    return named
 
 
 def fresh_copy(folder):

@@ -10,8 +10,7 @@ import re
 import subprocess
 import sys
 
-from lab.harness.generations import GENERATIONS, TABLE
-from lab.harness.make import make
+from lab.harness.make import make, targets
 from lab.harness.stack import ROOT
 
 POSTS_NINE = {
@@ -165,22 +164,8 @@ def test_the_comma_check_can_fail():
     assert list(commas_after_star_parameters('def f(*args, a, **kw):\n    pass\n')) == []
 
 
-def targets(makefile):
-    """Every target a user may type: each pattern target once for each
-    generation between the post and the port, whose trees it builds."""
-    between = [g for g in GENERATIONS if TABLE[g].tree.startswith('generations/')]
-    named = set()
-    for target in re.findall(r'^([a-z][a-z0-9%.-]*):(?!=)', makefile, re.M):
-        if '%' in target:
-            named.update(target.replace('%', g) for g in between)
-        else:
-            named.add(target)
-    return named
-
-
 def test_make_help_names_every_target_with_one_line():
-    with open(os.path.join(ROOT, 'Makefile')) as makefile:
-        defined = targets(makefile.read())
+    defined = targets()
     assert {'setup-channels-1.1', 'setup-channels-2.4', 'setup-channels-3.0'} <= defined
     shown = subprocess.check_output(
         ['make', '--no-print-directory', 'help'], cwd=ROOT, universal_newlines=True
