@@ -209,15 +209,18 @@ class Monitored(Legacy):
 
 class Core(Trail):
     """channels_redis's RedisChannelLayer (Channels 2.4 and 3.0), from
-    MONITOR. Each consumer's channel is a sorted set named the layer's
-    prefix and the channel's process part (asgi:specific.X! in 2.4,
-    asgispecific.X! in 3.0, whose prefix lost its colon); ZADD and ZREM on a
-    group's key are group_add and group_discard; a group_send reads the
-    group (ZRANGE) and is one EVAL of a script whose keys are the members'
-    channels. A consumer takes a message with BZPOPMIN, which MONITOR shows
-    when it is asked, not when it returns; 3.0 then keeps it in the
-    channel's $inflight set until handled, which marks when it was taken.
-    2.4 keeps nothing, so its trail ends at the group_send."""
+    MONITOR. Each consumer's channel is named the layer's prefix and the
+    channel's process part (asgi:specific.X! in 2.4, asgispecific.X! in
+    3.0, whose prefix lost its colon); ZADD and ZREM on a group's key are
+    group_add and group_discard; a group_send reads the group (ZRANGE) and
+    is one EVAL of a script whose keys are the members' channels. On 3.0
+    (channels_redis 3.4.1) a channel is a sorted set: a consumer takes a
+    message with BZPOPMIN, which MONITOR shows when it is asked, not when it
+    returns, then copies it into the channel's $inflight set (ZADD) until
+    the layer has read it, which marks when it was taken. On 2.4
+    (channels_redis 2.4.2) a channel is a list, taken with a BRPOPLPUSH into
+    an $inflight list that no ZADD marks, so its trail ends at the
+    group_send."""
 
     COMMANDS = {b'zadd', b'zrem', b'zrange', b'eval', b'evalsha'}
 
@@ -245,9 +248,10 @@ class Core(Trail):
         return []
 
     def took(self, when, client, channel, payload):
-        # channels_redis 3 keeps what a BZPOPMIN returned in the channel's
-        # $inflight set until the consumer has it: the moment of receipt.
-        what = 'took %s (BZPOPMIN, kept in %s until handled)' % (channel, INFLIGHT)
+        # channels_redis 3 copies what a BZPOPMIN returned into the
+        # channel's $inflight set until the layer has read it (a ZPOPMIN
+        # removes it then): the moment of receipt.
+        what = 'took %s (BZPOPMIN, held in %s until the layer read it)' % (channel, INFLIGHT)
         flow = self.sent.pop(payload, None)
         return [self.hop(when, flow, client, what, kind='delivered', channel=channel)]
 
