@@ -185,6 +185,7 @@ def logged(results, systems):
                 {
                     'system': system,
                     'dropped': spread(repeats, 'dropped'),
+                    'buffer': spread(repeats, 'dropped from a buffer'),
                     'expired': spread(repeats, 'expired'),
                 }
             )

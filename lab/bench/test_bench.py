@@ -83,17 +83,28 @@ def test_losses_the_stack_logged_are_counted_as_such():
         'no runworker took it (a chat frame is never stored)\n'
         '2026-12-01 20:00:00,000 WARNING  channel websocket.send!b: message expired unhandled, '
         'after the 60 s channel expiry: a reply daphne never took, which never reached its socket\n'
+        # And what the 2.4 and 3.0 trees' layers write.
+        'WARNING channels_redis.core group chat-r: message dropped for 10 member(s) whose '
+        'channel is full (1 of 1 Redis keys over capacity)\n'
+        'WARNING vikander.layers channel specific.a!b: message dropped for 1 member whose '
+        'receive buffer is full (100): the oldest it held\n'
     )
-    assert losses(logs) == {'dropped': 3, 'expired replies': 1, 'expired frames': 1}
+    assert losses(logs) == {
+        'dropped': 13,
+        'dropped from a buffer': 1,
+        'expired replies': 1,
+        'expired frames': 1,
+    }
     lost = {
-        'stored, not delivered within the drain, no error': 5,
+        'stored, not delivered within the drain, no error': 16,
         'stored, member closed 1013': 1,
         'never stored, no error': 1,
     }
     assert account(lost, losses(logs)) == {
         'stored, not delivered within the drain, no error': 1,
         'stored, member closed 1013': 1,
-        'stored, dropped at a full reply channel, WARNING logged': 3,
+        'stored, dropped at a full reply channel, WARNING logged': 13,
+        'stored, dropped from a full receive buffer, WARNING logged': 1,
         'stored, expired in a reply channel, WARNING logged': 1,
         'never stored, expired waiting for a runworker, WARNING logged': 1,
     }

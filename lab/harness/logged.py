@@ -4,9 +4,10 @@ and the comparison's load scenarios, so that a loss a stack logged is
 classed as logged in both. The replica's layer logs at WARNING each group
 send that skipped members at a full reply channel (deviation C20) and each
 message a receive found expired (C21); the modern port logs neither kind,
-having no capacity and no expiry. Channels 1.1 says the first as the
-replica does, and channels_redis in 2.4 and 3.0 in its own words. Valid
-Python 3.5, standard library only.
+having no capacity and no expiry. Channels 1.1's, 2.4's and 3.0's trees
+say the first in the replica's words (their vikander/layers.py), and 3.0's
+also each message a full receive buffer drops. Valid Python 3.5, standard
+library only.
 """
 
 import re
@@ -21,12 +22,11 @@ __all__ = [
     'outcome',
 ]
 
-DROPPED = re.compile(
-    r'message dropped for (\d+) member\(s\) whose reply channel is full'
-    # channels_redis 2 and 3, at ERROR and INFO (the 3.0 tree's settings
-    # make it a WARNING)
-    r'|(\d+) of \d+ channels over capacity in group'
-)
+# The replica's and 1.1's reply channels, and 2.4's and 3.0's channels
+# (their trees' vikander/layers.py count the members of a full key).
+DROPPED = re.compile(r'message dropped for (\d+) member\(s\) whose (?:reply )?channel is full')
+# 3.0's receive buffer, full, drops its oldest (its tree's vikander/layers.py).
+BUFFER_DROPPED = re.compile(r'message dropped for 1 member whose receive buffer is full')
 EXPIRED = re.compile(r'channel (\S+): message expired unhandled')
 
 # A loss as a client saw it, and its class once the logs account for it.
@@ -36,6 +36,7 @@ NEVER_STORED = 'never stored, no error'
 HELLO_LOST = "the room's hello, not delivered before the load, no error"
 ACCOUNTED = (
     (SILENT, 'dropped', 'stored, dropped at a full reply channel, WARNING logged'),
+    (SILENT, 'dropped from a buffer', 'stored, dropped from a full receive buffer, WARNING logged'),
     (SILENT, 'expired replies', 'stored, expired in a reply channel, WARNING logged'),
     (
         NEVER_STORED,
@@ -48,11 +49,13 @@ LOST_SILENTLY = 'some lost silently'
 
 
 def losses(logs):
-    """What the logs say was lost: deliveries dropped at a full reply
-    channel, replies and frames (every other channel) found expired."""
+    """What the logs say was lost: deliveries dropped at a full (reply)
+    channel or from a full receive buffer, replies and frames (every other
+    channel) found expired."""
     expired = EXPIRED.findall(logs)
     return {
-        'dropped': sum(int(a or b) for a, b in DROPPED.findall(logs)),
+        'dropped': sum(int(members) for members in DROPPED.findall(logs)),
+        'dropped from a buffer': len(BUFFER_DROPPED.findall(logs)),
         'expired replies': sum(1 for channel in expired if '!' in channel),
         'expired frames': sum(1 for channel in expired if '!' not in channel),
     }

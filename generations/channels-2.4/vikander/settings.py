@@ -108,7 +108,8 @@ STATIC_ROOT = os.environ.get('STATIC_ROOT', os.path.join(REPO_ROOT, 'var', 'stat
 # consumers run inside daphne, so there is no ROUTING here and no runworker.
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        # channels_redis's layer, saying whose message a full channel loses.
+        "BACKEND": "vikander.layers.RedisChannelLayer",
         "CONFIG": {
             "hosts": [os.environ.get('REDIS_URL', 'redis://localhost:6379')],
         },
@@ -117,14 +118,23 @@ CHANNEL_LAYERS = {
 # The consumers' log.debug lines ("chat connect room=...") print as in the
 # legacy worker log: the chat logger at DEBUG in development, message only;
 # production logs INFO and up (LOG_LEVEL overrides). A group send that skips
-# members whose channel is full (capacity 100) loses a message for each:
-# channels_redis 2.4 says so at ERROR, "N of M channels over capacity in
-# group G", which Python prints on its own.
+# a daphne's full channel loses the message for each of its members:
+# vikander/layers.py says so at WARNING, members counted.
 LOG_LEVEL = os.environ.get('LOG_LEVEL', 'DEBUG' if DEBUG else 'INFO')
 LOGGING = {
     'version': 1,
     'disable_existing_loggers': False,
-    'formatters': {'bare': {'format': '%(message)s'}},
-    'handlers': {'console': {'class': 'logging.StreamHandler', 'formatter': 'bare'}},
-    'loggers': {'chat': {'handlers': ['console'], 'level': LOG_LEVEL, 'propagate': False}},
+    'formatters': {
+        'bare': {'format': '%(message)s'},
+        'levelled': {'format': '%(levelname)s %(name)s %(message)s'},
+    },
+    'filters': {'members_lost': {'()': 'vikander.layers.MembersLost'}},
+    'handlers': {
+        'console': {'class': 'logging.StreamHandler', 'formatter': 'bare'},
+        'losses': {'class': 'logging.StreamHandler', 'formatter': 'levelled', 'filters': ['members_lost']},
+    },
+    'loggers': {
+        'chat': {'handlers': ['console'], 'level': LOG_LEVEL, 'propagate': False},
+        'channels_redis': {'handlers': ['losses'], 'level': 'INFO', 'propagate': False},
+    },
 }

@@ -3,7 +3,6 @@ Django settings for vikander on Channels 3.0.5 (Django 3.2 LTS).
 The same values as the legacy settings, read from the same environment
 variables (docs/deviations.md, C8 and C13).
 """
-import logging
 import os
 
 import dj_database_url
@@ -113,7 +112,8 @@ STATIC_ROOT = os.environ.get('STATIC_ROOT', os.path.join(REPO_ROOT, 'var', 'stat
 # consumers run inside daphne, so there is no ROUTING here and no runworker.
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        # channels_redis's layer, saying whose message it loses.
+        "BACKEND": "vikander.layers.RedisChannelLayer",
         "CONFIG": {
             "hosts": [os.environ.get('REDIS_URL', 'redis://localhost:6379')],
         },
@@ -125,20 +125,6 @@ CHANNEL_LAYERS = {
 LOG_LEVEL = os.environ.get('LOG_LEVEL', 'DEBUG' if DEBUG else 'INFO')
 
 
-def at_warning():
-    """A group send that skips members whose channel is full (capacity 100)
-    loses a message for each; channels_redis 3 says so only at INFO, "N of
-    M channels over capacity in group G" (2.4 said it at ERROR). This filter
-    makes it a WARNING."""
-
-    def warning(record):
-        if record.levelno < logging.WARNING:
-            record.levelno, record.levelname = logging.WARNING, 'WARNING'
-        return True
-
-    return warning
-
-
 LOGGING = {
     'version': 1,
     'disable_existing_loggers': False,
@@ -146,13 +132,14 @@ LOGGING = {
         'bare': {'format': '%(message)s'},
         'levelled': {'format': '%(levelname)s %(name)s %(message)s'},
     },
-    'filters': {'at_warning': {'()': 'vikander.settings.at_warning'}},
+    'filters': {'members_lost': {'()': 'vikander.layers.MembersLost'}},
     'handlers': {
         'console': {'class': 'logging.StreamHandler', 'formatter': 'bare'},
-        'losses': {'class': 'logging.StreamHandler', 'formatter': 'levelled', 'filters': ['at_warning']},
+        'losses': {'class': 'logging.StreamHandler', 'formatter': 'levelled', 'filters': ['members_lost']},
     },
     'loggers': {
         'chat': {'handlers': ['console'], 'level': LOG_LEVEL, 'propagate': False},
         'channels_redis': {'handlers': ['losses'], 'level': 'INFO', 'propagate': False},
+        'vikander.layers': {'handlers': ['losses'], 'level': 'WARNING', 'propagate': False},
     },
 }
