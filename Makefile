@@ -38,8 +38,8 @@ PY35 := manage.py vikander chat tests lab/harness lab/variants lab/layers lab/tr
 
 .PHONY: help run run-modern run-production run-modern-production test compare screenshots \
 	setup-legacy setup-modern setup-generations packages migrate lint check-py35 assets trace \
-	trace-diagram cluster bench bench-generations bench-cluster fidelity migrating conformance \
-	tutorial tutorial-check tutorial-run
+	trace-diagram cluster bench bench-generations bench-cluster soak fidelity migrating \
+	conformance tutorial tutorial-check tutorial-run
 .DELETE_ON_ERROR:
 
 ## every target, one line each
@@ -142,6 +142,15 @@ bench: $(EVERY_VENV)
 	$(TOOLS)/bin/python -m lab.bench.run $(BENCH_ARGS)
 	$(MAKE) --no-print-directory bench-generations
 	$(TOOLS)/bin/python -m lab.bench.scaling
+
+# The reference and every generation under churn for a bounded time
+# (lab/bench/soak.py), then docs/generated/soak.md and soak.png
+# (lab/bench/soak_report.py). SOAK_ARGS='--seconds 600' runs longer.
+SOAK_ARGS ?=
+## every generation over time (memory, descriptors, Redis): docs/generated/soak.md
+soak: setup-legacy setup-modern setup-generations $(TOOLS)/.installed
+	$(TOOLS)/bin/python -m lab.bench.soak $(SOAK_ARGS)
+	$(TOOLS)/bin/python -m lab.bench.soak_report
 
 # The generations part of make bench alone, into the same report.
 ## every generation under load, beside the reference

@@ -9,9 +9,10 @@ yet). This layer says so at WARNING.
 Deviation C21: asgi_redis 1.0.0's receive skips, without a word, a message
 that waited longer than the channel expiry (60 s: no runworker took it, or
 daphne never polled its reply channel), and Redis removes the channel's
-list one second after its last send, expired messages and all. This layer
-keeps the list as long as a group membership (group_expiry), so the
-next receive finds each expired message and says so at WARNING.
+list one second after its newest message expires, expired messages and
+all. This layer keeps the list as long as a group membership
+(group_expiry), so the next receive finds each expired message and says
+so at WARNING.
 """
 
 import logging

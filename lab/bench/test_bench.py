@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from lab.bench import report, run
+from lab.bench import report, run, soak
 from lab.harness.load import Load, Member, tally
 from lab.harness.logged import account, losses, outcome
 
@@ -142,3 +142,36 @@ def test_the_report_has_a_table_row_for_each_system_and_the_plot(results, tmp_pa
         # Nothing logged lost in the smoke run: the row says 0 for each kind.
         assert '| %s | 0 | 0 |' % system in written
     assert (tmp_path / 'bench-load.png').stat().st_size > 10000
+
+
+def test_a_soak_samples_each_process_and_redis_through_its_churn():
+    r = soak.measure('1.0', 6)
+    assert r['cycles'] > 0 and r['failed'] == 0, r['failures']
+    assert r['sockets'] == r['cycles'] * soak.MEMBERS
+    assert r['delivered'] == r['cycles'] * soak.MEMBERS * soak.MEMBERS and r['unheard'] == 0
+    assert set(r['logged'].values()) == {0}, r['logged']
+    assert len(r['samples']) >= 5
+    for sample in r['samples']:
+        assert sample['daphne 1 rss MB'] > 0 and sample['worker 1 rss MB'] > 0, sample
+        assert sample['daphne 1 fds'] > 0 and sample['redis clients'] >= 1, sample
+        assert 'redis keys' in sample and sample['redis used MB'] > 0, sample
+
+
+def test_a_leak_is_a_slope_that_rises_past_its_scatter_after_the_warm_up():
+    def samples(value):
+        return [{'seconds': t, 'x': value(t) if t >= soak.WARM else 999} for t in range(200)]
+
+    rising = soak.slope(samples(lambda t: 5 + 0.5 * t), 'x')
+    assert round(rising['per_minute'], 6) == 30.0 and rising['grows']
+    # A count that swings with the open sockets, and drifts less than it swings.
+    swinging = soak.slope(samples(lambda t: 20 * (t % 2) + 0.01 * t), 'x')
+    assert swinging['per_minute'] > 0 and not swinging['grows']
+    assert soak.slope(samples(lambda t: t)[: soak.WARM + 2], 'x') is None
+
+
+def test_a_soak_refuses_a_length_past_its_bound_in_one_line(capsys):
+    with pytest.raises(SystemExit) as refused:
+        soak.main(['--seconds', '86400'])
+    assert refused.value.code == 2
+    said = capsys.readouterr().err.strip().splitlines()[-1]
+    assert 'a soak run lasts from 150 to 3600 seconds (slopes start at 90 s), not 86400' in said

@@ -16,8 +16,8 @@ ARTEFACTS = os.path.join(ROOT, 'artefacts')
 
 @pytest.fixture(scope='module', params=selected())
 def stack(request):
-    # The post and the port; test_scenarios.py parametrizes it over
-    # every generation instead.
+    # The post and the port; the scenarios, the fuzz and the paths
+    # parametrize it over every generation instead.
     with Stack(request.param) as running:
         yield running
 

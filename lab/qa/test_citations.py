@@ -8,7 +8,7 @@ the symbol is defined in it, and what the explanation quotes in backticks
 is in a file it cites. Release notes, changelogs, specs and issues are
 cited by their entry or number. The comparison's explanations
 (lab/blackbox/explanations.json) and the pages that explain a library's
-code (docs/generations.md, performance.md, trace.md) are read.
+code (docs/failures.md, generations.md, performance.md, trace.md) are read.
 """
 
 import ast
@@ -34,7 +34,7 @@ LIBRARY_FILE = re.compile(r'(?<![\w/.])(?:%s)/(?:\w+/)*\w+\.py' % '|'.join(LIBRA
 OTHER_SOURCE = re.compile(
     r'(\w+#\d+|release notes|changelog|spec\b|guide|CVE-\d+-\d+|\.md\b|^[\w./-]+\.py$)'
 )
-PAGES = ['docs/generations.md', 'docs/performance.md', 'docs/trace.md']
+PAGES = ['docs/failures.md', 'docs/generations.md', 'docs/performance.md', 'docs/trace.md']
 
 
 def explanations():

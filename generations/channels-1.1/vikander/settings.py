@@ -119,8 +119,9 @@ CHANNEL_LAYERS = {
         "ROUTING": "chat.routing.channel_routing",
     },
 }
-# As deviation C20 (vikander/layers.py): the same layer, saying at WARNING
-# what a group send drops at capacity.
+# As deviations C20 and C21 (vikander/layers.py): the same layer, saying at
+# WARNING what a group send drops at capacity and what a receive finds
+# expired.
 CHANNEL_LAYERS["default"]["BACKEND"] = "vikander.layers.RedisChannelLayer"
 
 # Deviation C9: the post's worker log shows the consumers' log.debug lines
