@@ -31,6 +31,7 @@ from lab.harness.stack import process_children, process_tree
 __all__ = [
     'Load',
     'Member',
+    'in_thread',
     'run',
     'tally',
 ]
