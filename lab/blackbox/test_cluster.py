@@ -44,6 +44,10 @@ SINGLE_HOST = {
     'a_page_while_the_workers_are_stopped',
     'an_open_socket_when_the_consumers_process_restarts',
     'two_requests_on_one_connection',
+    # A process of one host stopped by signal, as a deploy stops it.
+    'daphne_stopped_with_sockets_open',
+    'daphne_stopped_while_a_consumer_works',
+    'a_runworker_stopped_while_a_consumer_works',
 }
 # Rooms under load: nine containers and the load generator share two cores,
 # so what they show is this machine's capacity, which `make bench-cluster`
