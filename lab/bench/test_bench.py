@@ -88,15 +88,19 @@ def test_losses_the_stack_logged_are_counted_as_such():
         'channel is full (1 of 1 Redis keys over capacity)\n'
         'WARNING vikander.layers channel specific.a!b: message dropped for 1 member whose '
         'receive buffer is full (100): the oldest it held\n'
+        'WARNING vikander.layers channel asgispecific.a!: message dropped for 2 member(s): '
+        'Redis popped it for a receive cancelled as its socket closed, before the library '
+        'kept a backup: specific.a!b specific.a!c\n'
     )
     assert losses(logs) == {
         'dropped': 13,
         'dropped from a buffer': 1,
+        'popped for a cancelled receive': 2,
         'expired replies': 1,
         'expired frames': 1,
     }
     lost = {
-        'stored, not delivered within the drain, no error': 16,
+        'stored, not delivered within the drain, no error': 18,
         'stored, member closed 1013': 1,
         'never stored, no error': 1,
     }
@@ -105,6 +109,7 @@ def test_losses_the_stack_logged_are_counted_as_such():
         'stored, member closed 1013': 1,
         'stored, dropped at a full reply channel, WARNING logged': 13,
         'stored, dropped from a full receive buffer, WARNING logged': 1,
+        'stored, popped for a cancelled receive, WARNING logged': 2,
         'stored, expired in a reply channel, WARNING logged': 1,
         'never stored, expired waiting for a runworker, WARNING logged': 1,
     }

@@ -2,18 +2,21 @@
 Faults that every generation can meet, run on each with real processes:
 Redis restarts, and the database stays locked past SQLite's 5 s timeout;
 and on 1.x, where a runworker takes the frames, a frame that waits past
-the channel expiry. The replica's own (killed workers, full reply
+the channel expiry; on 3.0, a message Redis pops for a receive that is
+being cancelled. The replica's own (killed workers, full reply
 channels) are in tests/test_faults.py. Each test asserts what was
 observed on that generation.
 """
 
 import os
 import sqlite3
+import subprocess
 
 import pytest
 
 from lab.blackbox.scenarios import frames_waiting
 from lab.harness.client import frames, history, join, next_event, say
+from lab.harness.logged import losses
 from lab.harness.stack import GENERATIONS, STACKS, Stack, selected, variant, wait_for
 
 # A channel expiry of 3 s instead of 60 s (lab/variants/short_expiry.py).
@@ -140,3 +143,57 @@ def test_a_frame_past_the_channel_expiry_with_no_runworker_is_lost_and_the_runwo
         assert next_event(alice, 1) == ('silence',)
         assert history(stack, 'expiry-room') == [('alice', 'fresh')]
         assert worker.output().count(warned) == 1 and frames_waiting(stack) == 0
+
+
+# In the 3.0 tree's interpreter, with its settings and layer: a receive
+# that waits in BZPOPMIN on the daphne's key is cancelled (as a closing
+# socket cancels its consumer's) just as a message for that key arrives.
+# Prints how many of the messages Redis no longer holds.
+CANCELLED_RECEIVES = """
+import asyncio, os, time
+import aioredis, django
+django.setup()
+from channels.layers import get_channel_layer
+
+async def rounds(n):
+    layer, lost = get_channel_layer(), 0
+    redis = await aioredis.create_redis(os.environ['REDIS_URL'])
+    for i in range(n):
+        channel = await layer.new_channel()
+        key = layer.prefix + layer.non_local_name(channel)
+        receiving = asyncio.ensure_future(layer.receive(channel))
+        while b'cmd=bzpopmin' not in await redis.execute(b'CLIENT', b'LIST'):
+            await asyncio.sleep(0.01)
+        message = {'type': 'chat.message', '__asgi_channel__': channel}
+        redis.zadd(key, time.time(), layer.serialize(message))
+        receiving.cancel()
+        await asyncio.wait([receiving])
+        while b'cmd=bzpopmin' in await redis.execute(b'CLIENT', b'LIST'):
+            await asyncio.sleep(0.01)
+        lost += not await redis.zcard(key) + await redis.zcard(key + '$inflight')
+    print(lost)
+
+asyncio.run(rounds(10))
+"""
+
+
+@pytest.mark.skipif('3.0' not in selected(GENERATIONS), reason='STACKS leaves out 3.0')
+def test_a_message_popped_for_a_cancelled_receive_is_lost_and_3_0_says_so():
+    # channels_redis 3.4.1 _brpop_with_clean: BZPOPMIN, then the backup's
+    # ZADD, two commands; a cancel between them loses the message, which the
+    # tree's layer reads back from Redis and says (docs/generations.md).
+    with Stack('3.0') as stack:
+        env = dict(stack.env, DJANGO_SETTINGS_MODULE='vikander.settings')
+        python = os.path.join(STACKS['3.0']['venv'], 'bin', 'python')
+        run = subprocess.run(
+            [python, '-c', CANCELLED_RECEIVES],
+            cwd=STACKS['3.0']['cwd'],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert run.returncode == 0, run.stderr
+    lost = int(run.stdout)
+    assert lost > 0, 'no message lost: the race was not met'
+    assert losses(run.stderr)['popped for a cancelled receive'] == lost, run.stderr

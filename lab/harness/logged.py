@@ -6,7 +6,8 @@ send that skipped members at a full reply channel (deviation C20) and each
 message a receive found expired (C21); the modern port logs neither kind,
 having no capacity and no expiry. Channels 1.1's, 2.4's and 3.0's trees
 say the first in the replica's words (their vikander/layers.py), 1.1's
-the second too, and 3.0's each message a full receive buffer drops.
+the second too, and 3.0's each message a full receive buffer drops and
+each Redis popped for a receive being cancelled.
 Valid Python 3.5, standard library only.
 """
 
@@ -27,6 +28,8 @@ __all__ = [
 DROPPED = re.compile(r'message dropped for (\d+) member\(s\) whose (?:reply )?channel is full')
 # 3.0's receive buffer, full, drops its oldest (its tree's vikander/layers.py).
 BUFFER_DROPPED = re.compile(r'message dropped for 1 member whose receive buffer is full')
+# 3.0's receive, cancelled as its socket closed, after Redis popped for it.
+POPPED = re.compile(r'message dropped for (\d+) member\(s\): Redis popped it for a receive')
 EXPIRED = re.compile(r'channel (\S+): message expired unhandled')
 
 # A loss as a client saw it, and its class once the logs account for it.
@@ -37,6 +40,11 @@ HELLO_LOST = "the room's hello, not delivered before the load, no error"
 ACCOUNTED = (
     (SILENT, 'dropped', 'stored, dropped at a full reply channel, WARNING logged'),
     (SILENT, 'dropped from a buffer', 'stored, dropped from a full receive buffer, WARNING logged'),
+    (
+        SILENT,
+        'popped for a cancelled receive',
+        'stored, popped for a cancelled receive, WARNING logged',
+    ),
     (SILENT, 'expired replies', 'stored, expired in a reply channel, WARNING logged'),
     (
         NEVER_STORED,
@@ -56,6 +64,7 @@ def losses(logs):
     return {
         'dropped': sum(int(members) for members in DROPPED.findall(logs)),
         'dropped from a buffer': len(BUFFER_DROPPED.findall(logs)),
+        'popped for a cancelled receive': sum(int(n) for n in POPPED.findall(logs)),
         'expired replies': sum(1 for channel in expired if '!' in channel),
         'expired frames': sum(1 for channel in expired if '!' not in channel),
     }

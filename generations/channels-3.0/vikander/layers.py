@@ -1,18 +1,23 @@
 """
 channels_redis 3.4.1's RedisChannelLayer, saying each message it loses.
 
-It loses messages in two places without saying whose:
+It loses messages in three places without saying whose:
 - A group send skips a Redis key that holds `capacity` (100) messages.
   Every socket of one daphne has its channel in that daphne's one key, so
   one full key loses the message for each of them, and the library says
   "N of M channels over capacity in group G" at INFO, N counting keys.
 - A consumer's receive buffer holds `capacity` messages and, full, drops
   its oldest without a word (BoundedQueue, channels_redis#212).
-This layer says both at WARNING, in the replica's words (its deviation
+- A receive waiting in BZPOPMIN for every socket of the daphne is
+  cancelled when its own socket closes; a message Redis popped for it
+  just then is never put in the backup its ZADD would have written
+  (`_brpop_with_clean`: two commands, not one step; channels#1683).
+This layer says all three at WARNING, in the replica's words (its deviation
 C20), and changes nothing the library does: `MembersLost` rewrites the
 library's own line (settings.py's LOGGING puts it on its handler).
 """
 
+import asyncio
 import collections
 import contextvars
 import logging
@@ -83,10 +88,72 @@ class ReceiveBuffer(dict):
         return queue
 
 
+class PopSaid:
+    """A connection of the library's pool whose BZPOPMIN, cancelled, says
+    what Redis popped for it. The library closes a cancelled receive's
+    connection, and Redis may have popped a message for it just before,
+    whose answer nobody reads. This one asks Redis to end the BZPOPMIN
+    first (CLIENT UNBLOCK, what the close does to it), reads the answer,
+    and says the message if there was one; then the library closes."""
+
+    def __init__(self, connection, pool, layer):
+        self.connection, self.pool, self.layer = connection, pool, layer
+
+    def __getattr__(self, name):
+        return getattr(self.connection, name)
+
+    async def bzpopmin(self, key, timeout):
+        if not hasattr(self.connection, 'client_id'):
+            self.connection.client_id = await self.connection.execute(b'CLIENT', b'ID')
+        popped = self.connection.bzpopmin(key, timeout=timeout)
+        try:
+            return await asyncio.shield(popped)
+        except asyncio.CancelledError:
+            if not popped.done():
+                await self.unblock()
+            self.layer.popped_for_nobody(key, await popped)
+            raise
+
+    async def unblock(self):
+        other = await self.pool.pop()
+        try:
+            await other.execute(b'CLIENT', b'UNBLOCK', self.connection.client_id)
+        finally:
+            self.pool.push(other)
+
+
+class Connection(core.RedisChannelLayer.ConnectionContextManager):
+    """The library's `async with self.connection(index)`, giving PopSaid."""
+
+    def __init__(self, pool, layer):
+        super().__init__(pool)
+        self.layer = layer
+
+    async def __aenter__(self):
+        return PopSaid(await super().__aenter__(), self.pool, self.layer)
+
+
 class RedisChannelLayer(core.RedisChannelLayer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.receive_buffer = ReceiveBuffer(self.capacity)
+
+    def connection(self, index):
+        return Connection(super().connection(index).pool, self)
+
+    def popped_for_nobody(self, key, popped):
+        if popped is None:
+            return
+        message = self.deserialize(popped[1])
+        members = message.get('__asgi_channel__')
+        members = members if isinstance(members, list) else [members]
+        logger.warning(
+            'channel %s: message dropped for %d member(s): Redis popped it for a receive '
+            'cancelled as its socket closed, before the library kept a backup: %s',
+            key,
+            len(members),
+            ' '.join(members),
+        )
 
     def _map_channel_keys_to_connection(self, channel_names, message):
         # The library's keys: a process-specific channel lives in its process's.
