@@ -20,6 +20,7 @@ from collections import defaultdict
 from matplotlib.figure import Figure
 
 from lab import pages
+from lab.harness.logged import LOGGED
 from lab.harness.stack import ROOT
 
 RESULTS = os.path.join(ROOT, 'artefacts', 'bench', 'results.json')
@@ -377,6 +378,31 @@ def bursts(runs, systems, staggered='room30', burst='burst'):
     return rows
 
 
+def accounted(runs, systems, loads):
+    """Per load and system, each undelivered message by what said it: a
+    WARNING line, a close code the docs give (1013), or nothing."""
+    rows = []
+    for load in loads:
+        for system in systems:
+            counted = [split(r['lost']) for r in runs.get((system, load), [])]
+            if counted:
+                row = {key: spread(counted, key) for key in counted[0]}
+                rows.append(dict(row, load=load, system=system))
+    return rows
+
+
+def split(lost):
+    logged = sum(n for where, n in lost.items() if where in LOGGED)
+    closed = sum(n for where, n in lost.items() if ' closed ' in where)
+    total = sum(lost.values())
+    return {
+        'undelivered': total,
+        'logged': logged,
+        'closed': closed,
+        'silent': total - logged - closed,
+    }
+
+
 def generations(path):
     """The section `run.py --generations` adds: its own run, every
     generation beside the reference, the post and the port."""
@@ -394,6 +420,7 @@ def generations(path):
         'by_rate': growth(runs, systems, [load for load in SWEEP if load in loads]),
         'bursts': bursts(runs, systems),
         'logged': logged(results, systems),
+        'accounted': accounted(runs, systems, loads),
     }
 
 

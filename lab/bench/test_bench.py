@@ -137,6 +137,44 @@ def test_a_room_whose_every_loss_was_logged_differs_from_one_that_lost_silently(
     assert outcome(dict(logged, lost_total=0, lost={})) == 'everything delivered'
 
 
+def test_the_report_says_what_said_each_undelivered_message():
+    # Lost classes as lab/harness/load.py and logged.account write them.
+    runs = {
+        ('2.4', '300'): [
+            {'lost': {'stored, dropped at a full reply channel, WARNING logged': 9}},
+            {'lost': {'stored, dropped at a full reply channel, WARNING logged': 11}},
+        ],
+        ('1.0', '300'): [
+            {
+                'lost': {
+                    'never stored, sender closed 1013': 2,
+                    'stored, member closed 1013': 5,
+                    'stored, not delivered within the drain, no error': 1,
+                }
+            }
+        ],
+    }
+    rows = report.accounted(runs, ['1.0', '2.4', '4.3'], ['300'])
+    assert rows == [
+        {
+            'load': '300',
+            'system': '1.0',
+            'undelivered': '8',
+            'logged': '0',
+            'closed': '7',
+            'silent': '1',
+        },
+        {
+            'load': '300',
+            'system': '2.4',
+            'undelivered': '10 (9–11)',
+            'logged': '10 (9–11)',
+            'closed': '0',
+            'silent': '0',
+        },
+    ]
+
+
 def test_the_report_has_a_table_row_for_each_system_and_the_plot(results, tmp_path):
     path = tmp_path / 'results.json'
     path.write_text(json.dumps(results))

@@ -15,6 +15,7 @@ import re
 
 __all__ = [
     'HELLO_LOST',
+    'LOGGED',
     'LOST_SILENTLY',
     'NEVER_STORED',
     'SILENT',
