@@ -133,8 +133,9 @@ cluster: $(TOOLS)/.installed
 # Every stack under every load (lab/bench/run.py), then every generation
 # beside the reference (run.py --generations), then
 # docs/generated/benchmarks.md and bench-load.png (lab/bench/report.py),
-# and docs/generated/scaling.md (lab/bench/scaling.py). BENCH_ARGS='--repeat
-# 3' for the spread, '--loads quiet,300' for fewer.
+# and docs/generated/scaling.md (lab/bench/scaling.py), printing a line as
+# each system ends each load, with the time left. BENCH_ARGS='--repeat 3'
+# for the spread, '--loads quiet,300' for fewer.
 BENCH_ARGS ?=
 ## every stack under load: docs/generated/benchmarks.md
 bench: $(EVERY_VENV)

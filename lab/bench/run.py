@@ -20,6 +20,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 
 from lab.harness.cluster import Cluster
 from lab.harness.load import Load, run
@@ -292,13 +293,17 @@ def main(argv=None):
     bench = os.path.join(ROOT, 'artefacts', 'bench')
     out = args.out or (os.path.join(bench, 'generations') if args.generations else bench)
     os.makedirs(out, exist_ok=True)
-    results = []
+    results, began, total = [], time.monotonic(), len(plan) * args.repeat
     for repeat in range(args.repeat):
         for system, load in plan:
             result = measure(system, load)
             result['repeat'] = repeat
             results.append(result)
-            print(summary(result), flush=True)
+            rest = (time.monotonic() - began) / len(results) * (total - len(results))
+            print(
+                '%d/%d %s; about %d min left' % (len(results), total, summary(result), rest // 60),
+                flush=True,
+            )
             with open(os.path.join(out, 'results.json'), 'w') as written:
                 json.dump(results, written, indent=1)
     return results

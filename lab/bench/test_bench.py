@@ -187,6 +187,17 @@ def test_the_report_has_a_table_row_for_each_system_and_the_plot(results, tmp_pa
     assert (tmp_path / 'bench-load.png').stat().st_size > 10000
 
 
+def test_a_run_says_each_system_and_load_as_it_ends_and_the_time_left(tmp_path, capsys):
+    argv = ['--systems', 'reference', '--loads', 'quiet,busy', '--seconds', '1']
+    run.main(argv + ['--out', str(tmp_path)])
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[:3] for line in lines] == [
+        ['1/2', 'reference', 'quiet'],
+        ['2/2', 'reference', 'busy'],
+    ]
+    assert lines[0].endswith('min left') and lines[1].endswith('about 0 min left')
+
+
 def test_a_soak_samples_each_process_and_redis_through_its_churn():
     r = soak.measure('1.0', 6)
     assert r['cycles'] > 0 and r['failed'] == 0, r['failures']
