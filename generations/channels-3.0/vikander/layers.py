@@ -13,8 +13,10 @@ It loses messages in three places without saying whose:
   just then is never put in the backup its ZADD would have written
   (`_brpop_with_clean`: two commands, not one step; channels#1683).
 This layer says all three at WARNING, in the replica's words (its deviation
-C20), and changes nothing the library does: `MembersLost` rewrites the
-library's own line (settings.py's LOGGING puts it on its handler).
+C20), and changes nothing the library does with a message: `MembersLost`
+rewrites the library's own line (settings.py's LOGGING puts it on its
+handler), and `PopSaid` ends a cancelled BZPOPMIN one round trip before
+the library's close would, to read what it popped.
 """
 
 import asyncio
