@@ -380,7 +380,7 @@ def bursts(runs, systems, staggered='room30', burst='burst'):
 
 def accounted(runs, systems, loads):
     """Per load and system, each undelivered message by what said it: a
-    WARNING line, a close code the docs give (1013), or nothing."""
+    WARNING line, a close code (1013 under load), or nothing."""
     rows = []
     for load in loads:
         for system in systems:

@@ -111,9 +111,17 @@ class PopSaid:
         try:
             return await asyncio.shield(popped)
         except asyncio.CancelledError:
-            if not popped.done():
-                await self.unblock()
-            self.layer.popped_for_nobody(key, await popped)
+            try:
+                if not popped.done():
+                    await self.unblock()
+                self.layer.popped_for_nobody(key, await popped)
+            except Exception as error:  # Redis gone: the cancel goes on as the library's.
+                logger.warning(
+                    'channel %s: could not read what Redis popped for a cancelled receive '
+                    '(%r): a message it popped, if any, is lost',
+                    key,
+                    error,
+                )
             raise
 
     async def unblock(self):
