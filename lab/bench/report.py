@@ -187,6 +187,7 @@ def logged(results, systems):
                     'system': system,
                     'dropped': spread(repeats, 'dropped'),
                     'buffer': spread(repeats, 'dropped from a buffer'),
+                    'popped': spread(repeats, 'popped for a cancelled receive'),
                     'expired': spread(repeats, 'expired'),
                 }
             )

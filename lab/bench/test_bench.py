@@ -187,6 +187,19 @@ def test_the_report_has_a_table_row_for_each_system_and_the_plot(results, tmp_pa
     assert (tmp_path / 'bench-load.png').stat().st_size > 10000
 
 
+def test_the_report_counts_each_kind_of_logged_loss_over_a_repeat():
+    kinds = losses('')
+    results = [
+        {
+            'system': '3.0',
+            'repeat': 0,
+            'logged': dict(kinds, **{'popped for a cancelled receive': n}),
+        }
+        for n in (2, 3)
+    ]
+    assert report.logged(results, ['3.0'])[0]['popped'] == '5'
+
+
 def test_a_run_says_each_system_and_load_as_it_ends_and_the_time_left(tmp_path, capsys):
     argv = ['--systems', 'reference', '--loads', 'quiet,busy', '--seconds', '1']
     run.main(argv + ['--out', str(tmp_path)])
