@@ -38,7 +38,7 @@ PY35 := manage.py vikander chat tests lab/harness lab/variants lab/layers lab/tr
 
 .PHONY: help run run-modern run-production run-modern-production test compare screenshots \
 	setup-legacy setup-modern setup-generations packages migrate lint check-py35 assets trace \
-	trace-diagram cluster bench bench-generations bench-cluster soak fidelity migrating \
+	trace-diagram cluster bench bench-cluster soak fidelity migrating \
 	conformance tutorial tutorial-check tutorial-run
 .DELETE_ON_ERROR:
 
@@ -130,18 +130,19 @@ cluster: $(TOOLS)/.installed
 	ops/install-system-packages $(DOCKER_PACKAGES)
 	$(TOOLS)/bin/python -m lab.cluster $(or $(CHANNELS),1.0) $(CLUSTER_PORT)
 
-# Every stack under every load (lab/bench/run.py), then every generation
-# beside the reference (run.py --generations), then
-# docs/generated/benchmarks.md and bench-load.png (lab/bench/report.py),
-# and docs/generated/scaling.md (lab/bench/scaling.py), printing a line as
-# each system ends each load, with the time left. BENCH_ARGS='--repeat 3'
-# for the spread, '--loads quiet,300' for fewer.
+# Every stack under every load in one run (lab/bench/run.py): the post's
+# deployments, the port under daphne and under uvicorn, every other
+# generation, the tuning and trace rows; then docs/generated/benchmarks.md
+# and bench-load.png (lab/bench/report.py) and docs/generated/scaling.md
+# (lab/bench/scaling.py), printing a line as each system ends each load,
+# with the time left. BENCH_ARGS='--repeat 3' for the spread (about an
+# hour), '--loads quiet,300' for fewer.
 BENCH_ARGS ?=
 ## every stack under load: docs/generated/benchmarks.md
 bench: $(EVERY_VENV)
 	ops/install-system-packages $(PRODUCTION_PACKAGES)
 	$(TOOLS)/bin/python -m lab.bench.run $(BENCH_ARGS)
-	$(MAKE) --no-print-directory bench-generations
+	$(TOOLS)/bin/python -m lab.bench.report
 	$(TOOLS)/bin/python -m lab.bench.scaling
 
 # The reference and every generation under churn for a bounded time
@@ -152,13 +153,6 @@ SOAK_ARGS ?=
 soak: setup-legacy setup-modern setup-generations $(TOOLS)/.installed
 	$(TOOLS)/bin/python -m lab.bench.soak $(SOAK_ARGS)
 	$(TOOLS)/bin/python -m lab.bench.soak_report
-
-# The generations part of make bench alone, into the same report.
-## every generation under load, beside the reference
-bench-generations: setup-legacy setup-modern setup-generations $(TOOLS)/.installed
-	ops/install-system-packages $(PRODUCTION_PACKAGES)
-	$(TOOLS)/bin/python -m lab.bench.run --generations $(BENCH_ARGS)
-	$(TOOLS)/bin/python -m lab.bench.report
 
 # make cluster's containers under three loads beside the same processes
 # without containers, 3 repeats: the report's "On several containers".

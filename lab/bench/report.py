@@ -1,9 +1,8 @@
 """
 The benchmark's report: docs/generated/benchmarks.md (lab/templates/benchmarks.md
 filled in) and docs/generated/bench-load.png, from artefacts/bench/results.json as
-lab/bench/run.py wrote it, artefacts/bench/generations/results.json (every
-generation of Channels, `run.py --generations`) and
-artefacts/bench/cluster/results.json when `make bench-cluster` wrote one.
+lab/bench/run.py wrote it in one run, and artefacts/bench/cluster/results.json
+when `make bench-cluster` wrote one.
 Every figure is the median of the repeats, with their range beside it.
 
     python -m lab.bench.report [RESULTS]
@@ -20,8 +19,10 @@ from collections import defaultdict
 from matplotlib.figure import Figure
 
 from lab import pages
+from lab.bench.run import HISTORY, SAME_AS
+from lab.harness.generations import pins
 from lab.harness.logged import LOGGED
-from lab.harness.stack import ROOT
+from lab.harness.stack import GENERATIONS, ROOT
 
 RESULTS = os.path.join(ROOT, 'artefacts', 'bench', 'results.json')
 # One room of 10, more messages a second each: the plots' x axis.
@@ -61,8 +62,9 @@ def in_order(results, key):
 
 
 def unchanged(systems):
-    """The systems as run.py's SYSTEMS start them, without a tuning or a trace."""
-    return [s for s in systems if '+' not in s]
+    """The systems as run.py's SYSTEMS start them, without a tuning or a
+    trace, and without the generations between the post and the port."""
+    return [s for s in systems if '+' not in s and s not in GENERATIONS]
 
 
 def middle(runs, key):
@@ -170,11 +172,13 @@ def tables(runs, systems, loads):
 
 def logged(results, systems):
     """Per system, what its logs said it lost over every load of a repeat
-    (lab/harness/logged.py), the median of the repeats with their range."""
+    (lab/harness/logged.py), and the deliveries its closes with a code
+    refused, the median of the repeats with their range."""
     totals = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
     for r in results:
         for kind, n in r.get('logged', {}).items():
             totals[r['system']][r['repeat']][kind] += n
+        totals[r['system']][r['repeat']]['closed'] += split(r['lost'])['closed']
     rows = []
     for system in systems:
         repeats = [
@@ -189,6 +193,7 @@ def logged(results, systems):
                     'buffer': spread(repeats, 'dropped from a buffer'),
                     'popped': spread(repeats, 'popped for a cancelled receive'),
                     'expired': spread(repeats, 'expired'),
+                    'closed': spread(repeats, 'closed'),
                 }
             )
     return rows
@@ -346,6 +351,7 @@ def clustered(path):
         return None
     results = read(path)
     return {
+        'date': measured_on(path),
         'repeats': repeats(results),
         'tables': tables(group(results), in_order(results, 'system'), in_order(results, 'load')),
     }
@@ -404,17 +410,41 @@ def split(lost):
     }
 
 
-def generations(path):
-    """The section `run.py --generations` adds: its own run, every
-    generation beside the reference, the post and the port."""
-    if not os.path.exists(path):
+def servers(runs, loads, daphne='modern', uvicorn='modern-uvicorn'):
+    """The port under each load served by daphne and by uvicorn: latency,
+    CPU and memory side by side, uvicorn's as a ratio to daphne's."""
+    rows = []
+    for load in loads:
+        d, u = runs.get((daphne, load)), runs.get((uvicorn, load))
+        if d and u:
+            d, u = [busiest(r) for r in d], [busiest(r) for r in u]
+            row = {'load': load, 'carried': carried(d) and carried(u)}
+            for key in ('p50_ms', 'p99_ms', 'cpu_s_per_1000', 'busiest', 'peak_rss_mb'):
+                row[key] = (spread(d, key), spread(u, key), ratio(middle(u, key), middle(d, key)))
+            rows.append(row)
+    return rows
+
+
+def busiest(run):
+    """A run with the share of one core its busiest server process used
+    from the first send to the end of the drain: near 1, one process is
+    the bottleneck, and a delivery waits its turn on that process's loop."""
+    cpu = max(s['cpu_seconds'] for s in run['servers'].values())
+    return dict(run, busiest=round(cpu / run['elapsed_s'], 2) if run['elapsed_s'] else None)
+
+
+def generations(results):
+    """Every generation beside the reference, from the same run, each
+    named as `make run CHANNELS=X` names it: the post's and the port's rows
+    are legacy-1's and modern's runs (run.py's SAME_AS)."""
+    named = {SAME_AS.get(g, g): g for g in HISTORY}
+    results = [dict(r, system=named[r['system']]) for r in results if r['system'] in named]
+    systems = [s for s in HISTORY if any(r['system'] == s for r in results)]
+    if set(systems) <= {'reference'} | set(SAME_AS):
         return None
-    results = read(path)
     runs = group(results)
-    systems, loads = in_order(results, 'system'), in_order(results, 'load')
+    loads = [load for load in in_order(results, 'load') if all((s, load) in runs for s in systems)]
     return {
-        'date': measured_on(path),
-        'repeats': repeats(results),
         'systems': systems,
         'tables': tables(runs, systems, loads),
         'by_members': growth(runs, systems, [load for load in MEMBERS if load in loads]),
@@ -425,7 +455,7 @@ def generations(path):
     }
 
 
-def figures(results, cluster, every_generation):
+def figures(results, cluster):
     """Everything benchmarks.md shows, by name."""
     runs = group(results)
     systems, loads = in_order(results, 'system'), in_order(results, 'load')
@@ -452,7 +482,10 @@ def figures(results, cluster, every_generation):
         by_rate=growth(runs, main_systems, sweep),
         systems=main_systems,
         cluster=cluster,
-        generations=every_generation,
+        generations=generations(results),
+        servers=servers(runs, loads),
+        uvicorn=pins('4.3').get('uvicorn'),
+        daphne=pins('4.3')['daphne'],
     )
 
 
@@ -522,8 +555,7 @@ def main(path=RESULTS, docs=pages.DOCS):
     )
     folder = os.path.dirname(path)
     cluster = clustered(os.path.join(folder, 'cluster', 'results.json'))
-    every_generation = generations(os.path.join(folder, 'generations', 'results.json'))
-    values = figures(results, cluster, every_generation)
+    values = figures(results, cluster)
     written = pages.write('benchmarks.md', folder=docs, date=measured_on(path), **values)
     print('wrote %s and bench-load.png' % written)
 

@@ -2,11 +2,12 @@
 `make bench`: every system under every load, each on a fresh stack started
 by the project's launcher (lab/harness/stack.py) or, for the reference, by
 lab/bench/reference.py; results to artefacts/bench/results.json, then the
-report (lab/bench/report.py). With --generations, every generation of
-Channels beside the reference instead, to artefacts/bench/generations/.
+report (lab/bench/report.py). Without --systems, one plan in one run:
+the main systems under every load, every other generation of Channels
+under the loads users asked about, the tuning and trace rows under three.
 
     python -m lab.bench.run [--systems legacy-1,modern] [--loads quiet,busy]
-                        [--seconds 6] [--repeat 1] [--out DIR] [--generations]
+                        [--seconds 6] [--repeat 1] [--out DIR]
 """
 
 import argparse
@@ -46,6 +47,8 @@ def loads(seconds):
         Load('200', 1, 10, 20, seconds),
         Load('300', 1, 10, 30, seconds),
         Load('room30', 1, 30, 1, seconds),
+        Load('large50', 1, 100, 0.5, seconds),
+        Load('large75', 1, 100, 0.75, seconds),
         Load('large', 1, 100, 1, seconds),
         Load('rooms', 50, 4, 1, seconds),
         Load('sockets', 1, 10, 10, seconds, idle=990),
@@ -101,7 +104,9 @@ class Launched(object):
     `wal` puts the SQLite file in write-ahead-log mode before the load, as an
     operator would once with the sqlite3 shell (the mode stays with the file)."""
 
-    def __init__(self, generation, workers=1, env=None, wal=False, daphnes=1, trace=None):
+    def __init__(
+        self, generation, workers=1, env=None, wal=False, daphnes=1, trace=None, server='daphne'
+    ):
         # Several daphnes need a balancer in front: production's nginx.
         self.stack = Stack(
             generation,
@@ -109,6 +114,7 @@ class Launched(object):
             env=dict(PRODUCTION, **(env or {})),
             daphnes=daphnes,
             proxy=daphnes > 1,
+            server=server,
         ).start()
         self.url, self.ws_url, self.database = (
             self.stack.url,
@@ -138,7 +144,9 @@ class Launched(object):
     def pids(self):
         stack = self.stack
         pids = {'redis': stack.redis.popen.pid}
-        pids.update(('daphne %d' % n, d.popen.pid) for n, d in enumerate(stack.daphnes, 1))
+        pids.update(
+            ('%s %d' % (stack.server, n), d.popen.pid) for n, d in enumerate(stack.daphnes, 1)
+        )
         if stack.proxy:
             pids['nginx'] = stack.proxy.popen.pid
         pids.update(('worker %d' % n, w.popen.pid) for n, w in enumerate(stack.workers, 1))
@@ -207,6 +215,7 @@ SYSTEMS = {
     'legacy-2': lambda: Launched('1.0', 2),
     'legacy-4': lambda: Launched('1.0', 4),
     'modern': lambda: Launched('4.3'),
+    'modern-uvicorn': lambda: Launched('4.3', server='uvicorn'),
     'legacy-2x2': lambda: Launched('1.0', 2, daphnes=2),
     'modern-x2': lambda: Launched('4.3', daphnes=2),
 }
@@ -215,13 +224,19 @@ SYSTEMS = {
 # latency and deliveries as a room of 10 talks faster (channels#859: is
 # 2.x slower on one core?), CPU per delivery as a room grows (channels#943,
 # channels_redis#83: is group_send slower?), and the burst.
-# Each is named as users type it (generations/generations.txt); the post
-# runs with its one runworker, as `make run` does.
+# Each is named as users type it (generations/generations.txt). Two of
+# SYSTEMS already start the same stack, so the default plan runs them once:
+# the post with its one runworker, and the port.
 EVERY_GENERATION = {
     generation: functools.partial(Launched, generation) for generation in GENERATIONS
 }
 HISTORY = ['reference'] + GENERATIONS
+SAME_AS = {'1.0': 'legacy-1', '4.3': 'modern'}
 GENERATION_LOADS = ['quiet', 'busy', '300', 'room30', 'large', 'burst']
+# The room of 100 at half and three quarters of its rate, for the port
+# under daphne and uvicorn beside the reference: how its latency grows as
+# its one server process nears a core (docs/performance.md).
+NEAR_A_CORE = ['large50', 'large75']
 # make cluster's topology on this one machine: not in the default plan
 # (each start builds and starts nine containers); --systems names them.
 CLUSTERS = {
@@ -274,24 +289,15 @@ def main(argv=None):
     parser.add_argument('--loads', default=None)
     parser.add_argument('--seconds', type=float, default=6)
     parser.add_argument('--repeat', type=int, default=1)
-    parser.add_argument('--out')
-    parser.add_argument('--generations', action='store_true')
+    parser.add_argument('--out', default=os.path.join(ROOT, 'artefacts', 'bench'))
     args = parser.parse_args(argv)
-    systems = args.systems.split(',') if args.systems else None
     names = args.loads.split(',') if args.loads else None
-    if args.generations:
-        systems, names = systems or HISTORY, names or GENERATION_LOADS
     chosen = [load for load in loads(args.seconds) if not names or load.name in names]
-    # Without --systems: every system under every load, then the tuning and
-    # trace rows under the 10, 100 and 300 msg/s rooms.
-    plan = (
-        [(s, load) for load in chosen for s in systems]
-        if systems
-        else [(s, load) for load in chosen for s in SYSTEMS]
-        + [(s, load) for load in chosen if load.name in ('quiet', 'busy', '300') for s in TUNING]
-    )
-    bench = os.path.join(ROOT, 'artefacts', 'bench')
-    out = args.out or (os.path.join(bench, 'generations') if args.generations else bench)
+    if args.systems:
+        plan = [(s, load) for load in chosen for s in args.systems.split(',')]
+    else:
+        plan = [(s, load) for load in chosen for s in everything(load)]
+    out = args.out
     os.makedirs(out, exist_ok=True)
     results, began, total = [], time.monotonic(), len(plan) * args.repeat
     for repeat in range(args.repeat):
@@ -307,6 +313,18 @@ def main(argv=None):
             with open(os.path.join(out, 'results.json'), 'w') as written:
                 json.dump(results, written, indent=1)
     return results
+
+
+def everything(load):
+    """What the default plan runs under `load`, each load's systems one
+    after another so that each meets the machine as its reference did."""
+    if load.name in NEAR_A_CORE:
+        return ['reference', 'modern', 'modern-uvicorn']
+    return (
+        list(SYSTEMS)
+        + [g for g in GENERATIONS if g not in SAME_AS and load.name in GENERATION_LOADS]
+        + (list(TUNING) if load.name in ('quiet', 'busy', '300') else [])
+    )
 
 
 def summary(r):

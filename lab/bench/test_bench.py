@@ -13,8 +13,9 @@ from lab.harness.load import Load, Member, tally
 from lab.harness.logged import account, losses, outcome
 
 SMOKE = Load('smoke', rooms=2, members=3, rate=2, seconds=2)
-# The reference, a stack with runworkers, one without, and the port.
-SYSTEMS = ('reference', 'legacy-2', '3.0', 'modern')
+# The reference, a stack with runworkers, one without, and the port under
+# daphne and under uvicorn.
+SYSTEMS = ('reference', 'legacy-2', '3.0', 'modern', 'modern-uvicorn')
 
 
 @pytest.fixture(scope='module')
@@ -185,6 +186,24 @@ def test_the_report_has_a_table_row_for_each_system_and_the_plot(results, tmp_pa
         # Nothing logged lost in the smoke run: the row says 0 for each kind.
         assert '| %s | 0 | 0 |' % system in written
     assert (tmp_path / 'bench-load.png').stat().st_size > 10000
+    # The port under uvicorn beside daphne, figure by figure; every other
+    # generation in its own section of the same page, the port as 4.3.
+    assert '\n| smoke | yes | ' in written
+    generations = written.split('## Every generation')[1]
+    assert '| 3.0 | 72 / 72 | none |' in generations
+    assert '| 4.3 | 72 / 72 | none |' in generations
+
+
+def test_one_run_plans_each_stack_once_under_each_load_and_uvicorn_beside_daphne():
+    for load in run.loads(6):
+        planned = run.everything(load)
+        assert len(planned) == len(set(planned))
+        assert {'reference', 'modern', 'modern-uvicorn'} <= set(planned)
+        assert ('legacy-1' in planned) == (load.name not in run.NEAR_A_CORE)
+        # The post and the port run once, as legacy-1 and modern.
+        assert not {'1.0', '4.3'} & set(planned)
+    large = next(load for load in run.loads(6) if load.name == 'large')
+    assert {'1.1', '2.4', '3.0'} <= set(run.everything(large))
 
 
 def test_the_report_counts_each_kind_of_logged_loss_over_a_repeat():

@@ -56,6 +56,9 @@ STACKS = {
     }
     for key, generation in TABLE.items()
 }
+# The port as a user serves it with uvicorn instead of daphne (Channels 4's
+# deployment docs name both; requirements/modern.txt pins it): `server=`.
+SERVERS = {'uvicorn': ['uvicorn', '--host', '127.0.0.1', '--port', '{port}']}
 
 
 def selected(default=('1.0', '4.3')):
@@ -225,6 +228,8 @@ class Stack(object):
     one worker, and returns once a page answers; leaving it (or `stop()`)
     stops them all. `url` is its base address.
     `asgi` replaces the target daphne serves (e.g. a test-only application).
+    `server='uvicorn'` serves an ASGI generation's target with uvicorn
+    (SERVERS) where daphne would; `daphnes` then holds uvicorn's processes.
     `proxy=True` is production's front as `make run-production` has it:
     collectstatic, then nginx with TLS (ops/proxy) before daphne; `url`
     and `ws_url` then lead through nginx, `daphne_url` past it (to the
@@ -244,10 +249,12 @@ class Stack(object):
         proxy=False,
         root=None,
         daphnes=1,
+        server='daphne',
     ):
         self.config = dict(STACKS[generation], cwd=root) if root else STACKS[generation]
         self.generation = generation
         self.asgi = asgi
+        self.server = server
         self.own_workdir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix='chat-%s-' % generation)
         self.ports = [free_port() for _ in range(daphnes)]
@@ -323,12 +330,17 @@ class Stack(object):
 
     def start_daphne(self, port=None):
         port = port or self.port
-        argv = self.argv(self.config['daphne'], port)
+        daphne = self.config['daphne']
+        argv = self.argv(SERVERS.get(self.server, daphne[:-1]) + daphne[-1:], port)
         if self.asgi:
             argv[-1] = self.asgi
-        daphne = self.spawn('daphne', argv)
+        daphne = self.spawn(self.server, argv)
         self.daphnes.insert(self.ports.index(port), daphne)
-        wait_for(lambda: self.daphne_listening(daphne, port), 30, 'daphne on port %d' % port)
+        wait_for(
+            lambda: self.daphne_listening(daphne, port),
+            30,
+            '%s on port %d' % (self.server, port),
+        )
 
     def start_proxy(self):
         env = dict(
@@ -345,7 +357,7 @@ class Stack(object):
 
     def daphne_listening(self, daphne, port):
         if not daphne.alive():
-            raise RuntimeError('daphne exited:\n' + daphne.output())
+            raise RuntimeError('%s exited:\n%s' % (self.server, daphne.output()))
         return port_open(port)
 
     def http_ready(self):
