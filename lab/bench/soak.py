@@ -23,7 +23,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from lab.bench.run import EVERY, HISTORY
-from lab.harness.load import in_thread
+from lab.harness.load import in_thread, memory
 from lab.harness.logged import losses
 from lab.harness.stack import ROOT, process_children, process_tree
 
@@ -42,15 +42,13 @@ SHORTEST, LONGEST = WARM + 60, 3600
 
 def resident_and_fds(tree):
     """Resident memory (bytes) and open file descriptors of a process tree."""
-    rss = fds = 0
+    fds = 0
     for pid in tree:
         try:
-            with open('/proc/%d/status' % pid) as status:
-                rss += next(int(line.split()[1]) * 1024 for line in status if line[:6] == 'VmRSS:')
             fds += len(os.listdir('/proc/%d/fd' % pid))
-        except (OSError, StopIteration):
+        except OSError:
             pass
-    return rss, fds
+    return memory(tree, 'VmRSS'), fds
 
 
 def redis_figures(running):

@@ -533,14 +533,15 @@ def when_a_consumers_sends_leave(stack):
 def a_group_member_in_redis(stack):
     label = fresh_label('keys')
     sock = join(stack, label)
-    names = stack.redis_cli('--scan', '--pattern', '*%s*' % label).split()
-    members = [
-        member for name in names for member in stack.redis_cli('zrange', name, '0', '-1').split()
-    ]
+    groups = group_keys(stack, label)
     sock.close()
     return {
-        'group key': [name.replace(label, '<label>') for name in names] or 'none',
-        'member': [re.sub(r'[A-Za-z0-9_]{8,}', '<random>', member) for member in members],
+        'group key': [name.replace(label, '<label>') for name in groups] or 'none',
+        'member': [
+            re.sub(r'[A-Za-z0-9_]{8,}', '<random>', member)
+            for members in groups.values()
+            for member in members
+        ],
     }
 
 
@@ -637,11 +638,17 @@ def frames_waiting(stack):
     return int(stack.redis_cli('llen', 'asgi:websocket.receive'))
 
 
+def group_keys(stack, label):
+    """{key: the channels it holds} for each Redis key naming the room: a
+    group's sorted set of member channels."""
+    names = stack.redis_cli('--scan', '--pattern', '*%s*' % label).split()
+    return {name: stack.redis_cli('zrange', name, '0', '-1').split() for name in names}
+
+
 def members_in_redis(stack, label):
     """How many channels the room's group holds in Redis, if any: Redis
     removes an empty group's key, and the port's Pub/Sub layer keeps none."""
-    names = stack.redis_cli('--scan', '--pattern', '*%s*' % label).split()
-    return sum(int(stack.redis_cli('zcard', name)) for name in names) or 'none in Redis'
+    return sum(len(members) for members in group_keys(stack, label).values()) or 'none in Redis'
 
 
 @scenario

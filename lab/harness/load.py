@@ -32,6 +32,7 @@ __all__ = [
     'Load',
     'Member',
     'in_thread',
+    'memory',
     'run',
     'tally',
 ]
@@ -90,6 +91,21 @@ class Member(object):
         self.greeted = None  # latency of the room's hello, before the load
 
 
+def memory(tree, field):
+    """A memory field of /proc/PID/status (VmRSS, VmHWM) in bytes, summed
+    over a process tree; a process gone meanwhile counts 0."""
+    total = 0
+    for pid in tree:
+        try:
+            with open('/proc/%d/status' % pid) as status:
+                total += next(
+                    int(line.split()[1]) * 1024 for line in status if line[:6] == field + ':'
+                )
+        except (OSError, StopIteration):
+            pass
+    return total
+
+
 class ProcessWatch(object):
     """CPU seconds and peak RSS of server processes, from /proc: each named
     pid with its descendants (nginx's workers under its master, daphne and
@@ -117,23 +133,11 @@ class ProcessWatch(object):
                 pass
         return total
 
-    def peak_rss(self, tree):
-        total = 0
-        for pid in tree:
-            try:
-                with open('/proc/%d/status' % pid) as status:
-                    total += next(
-                        int(line.split()[1]) * 1024 for line in status if line.startswith('VmHWM:')
-                    )
-            except (OSError, StopIteration):
-                pass
-        return total
-
     def result(self):
         return {
             name: {
                 'cpu_seconds': round(self.cpu(tree) - self.start[name], 3),
-                'peak_rss_mb': round(self.peak_rss(tree) / 2**20, 1),
+                'peak_rss_mb': round(memory(tree, 'VmHWM') / 2**20, 1),
             }
             for name, tree in self.trees().items()
         }
