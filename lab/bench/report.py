@@ -102,7 +102,8 @@ def spread(runs, key):
 def ratio(value, reference):
     if value is None or not reference:
         return '–'
-    return '%.1f×' % (value / reference)
+    # Two figures where one place would read 0.0×.
+    return ('%.1f×' if value / reference >= 0.1 else '%.2g×') % (value / reference)
 
 
 def losses(runs):

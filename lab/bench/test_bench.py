@@ -4,11 +4,14 @@ load through the whole harness, and the report written from the results.
 It asserts what the benchmark counts, never a speed.
 """
 
+import asyncio
 import json
+import socket
 
 import pytest
 
 from lab.bench import report, run, soak
+from lab.harness import load as harness_load
 from lab.harness.load import Load, Member, tally
 from lab.harness.logged import account, losses, outcome
 
@@ -261,3 +264,21 @@ def test_a_soak_refuses_a_length_past_its_bound_in_one_line(capsys):
     assert refused.value.code == 2
     said = capsys.readouterr().err.strip().splitlines()[-1]
     assert 'a soak run lasts from 150 to 3600 seconds (slopes start at 90 s), not 86400' in said
+
+
+def test_a_page_not_answered_is_counted_as_refused_and_the_run_goes_on(monkeypatch):
+    # A listener that takes the connection and never answers its TLS
+    # handshake, as nginx once did in a make bench run.
+    monkeypatch.setattr(harness_load, 'OPEN_TIMEOUT', 0.5)
+    silent = socket.socket()
+    silent.bind(('127.0.0.1', 0))
+    silent.listen(1)
+
+    class Unanswered(object):
+        url = 'https://127.0.0.1:%d' % silent.getsockname()[1]
+
+    try:
+        pages = asyncio.run(harness_load.fetch_rooms(Unanswered, ['a-room']))
+    finally:
+        silent.close()
+    assert pages == {'room page URLError': 1}

@@ -40,6 +40,9 @@ __all__ = [
 # Sockets opened at once: enough to open 1,000 in seconds, few enough not
 # to overflow daphne's listen backlog.
 OPENING = 25
+# How long a room's page or a socket's handshake may take before it counts
+# as refused.
+OPEN_TIMEOUT = 30
 # After the last send, how long the clients keep listening: until every
 # stored message has reached every member, or nothing new came for SETTLE s.
 SETTLE = 3
@@ -171,7 +174,7 @@ async def open_member(member, ws_url, origin):
             '%s/chat/%s/' % (ws_url, member.room),
             origin=origin,
             ping_interval=None,
-            open_timeout=30,
+            open_timeout=OPEN_TIMEOUT,
             max_size=2**20,
             ssl=UNVERIFIED if ws_url.startswith('wss:') else None,
         )
@@ -230,10 +233,13 @@ async def fetch_rooms(stack, labels):
         # served rather than redirected to HTTPS.
         page = Request('%s/chat/%s/' % (stack.url, label), headers={'X-Forwarded-Proto': 'https'})
         try:
-            await in_thread(lambda: urlopen(page, timeout=30, context=UNVERIFIED).read())
+            await in_thread(lambda: urlopen(page, timeout=OPEN_TIMEOUT, context=UNVERIFIED).read())
         except HTTPError as refused:
             # Counted; the room's sockets are then refused and counted too.
             pages['room page %d' % refused.code] += 1
+        except OSError as failed:
+            # Not answered (a handshake that timed out, say): counted so too.
+            pages['room page %s' % type(failed).__name__] += 1
     return pages
 
 
