@@ -216,10 +216,13 @@ def test_the_report_counts_each_kind_of_logged_loss_over_a_repeat():
             'system': '3.0',
             'repeat': 0,
             'logged': dict(kinds, **{'popped for a cancelled receive': n}),
+            # and what the closes refused, as load.tally classes it
+            'lost': {'stored, member closed 1013': n, 'never stored, sender closed 1013': 1},
         }
         for n in (2, 3)
     ]
-    assert report.logged(results, ['3.0'])[0]['popped'] == '5'
+    counted = report.logged(results, ['3.0'])[0]
+    assert (counted['popped'], counted['closed']) == ('5', '7')
 
 
 def test_a_run_says_each_system_and_load_as_it_ends_and_the_time_left(tmp_path, capsys):
