@@ -10,6 +10,8 @@ import os
 import re
 import subprocess
 
+import pytest
+
 from lab.blackbox import comparison
 from lab.harness.generations import GENERATIONS, TABLE, minors, pins, title
 from lab.harness.stack import ROOT, STACKS
@@ -90,6 +92,27 @@ def test_what_is_derived_from_the_table_agrees_with_it():
         header = next(line for line in page if line.startswith('| scenario |'))
     assert header.startswith('| scenario | %s |' % ' | '.join(title(g) for g in GENERATIONS))
     assert comparison.expected().keys() == set(GENERATIONS)
+
+
+# Long and varied enough for check --deploy (security.W009).
+PRODUCTION_KEY = 'a-long-and-random-production-key-' + 'q7Zx9Lm2Pw4Rt6Yv8Bn0Cs3Df5Gh1Jk'
+
+
+@pytest.mark.parametrize('key', GENERATIONS)
+def test_production_mode_has_nothing_for_check_deploy_to_report(key):
+    # Each tree's settings say so; Django's defaults change under them (2.2
+    # still leaves nosniff off, as 1.11 did).
+    environ = dict(os.environ, DEBUG='0', SECRET_KEY=PRODUCTION_KEY)
+    done = subprocess.run(
+        [os.path.join(STACKS[key]['venv'], 'bin', 'python'), 'manage.py', 'check', '--deploy'],
+        cwd=STACKS[key]['cwd'],
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        universal_newlines=True,
+    )
+    assert done.returncode == 0, done.stdout
+    assert 'System check identified no issues (0 silenced).' in done.stdout, done.stdout
 
 
 def code_files():
